@@ -1,0 +1,110 @@
+//! fleet-analytics: the fleet overview. Collects every owned actor's builds and run history
+//! in the window and its baseline, and hands them to [`forge_core::analyses::fleet::analyze`].
+
+use chrono::{DateTime, Utc};
+use forge_core::aggregate::Windows;
+use forge_core::analyses::fleet::{self, ActorEvidence, FleetConfig, FleetEvidence, FleetSnapshot};
+use forge_runtime::{Context, Emission, Permission, RuntimeError, Tool};
+use futures_util::stream::{self, StreamExt, TryStreamExt};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// Builds read per actor: enough to find the newest and the last successful one.
+const BUILDS_PER_ACTOR: i64 = 10;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FleetInput {
+    #[serde(flatten)]
+    pub config: FleetConfig,
+    pub as_of: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub actors: Vec<String>,
+    #[serde(default)]
+    pub detail_samples_per_actor: usize,
+}
+
+#[derive(Debug, Default)]
+pub struct FleetAnalytics;
+
+#[async_trait::async_trait]
+impl Tool for FleetAnalytics {
+    const NAME: &'static str = fleet::TOOL;
+    const INPUT_SCHEMA: &'static str = include_str!("../.actor/input_schema.json");
+    const PERMISSIONS: &'static [Permission] = &[
+        Permission::ActorsRead,
+        Permission::ActorsListRuns,
+        Permission::StoragesRead,
+        Permission::StoragesWrite,
+    ];
+
+    async fn run(&self, ctx: &Context, input: Value, previous: Option<Value>) -> Result<Emission, RuntimeError> {
+        let input: FleetInput = serde_json::from_value(input)
+            .map_err(|e| RuntimeError::Other(format!("input does not match the schema: {e}")))?;
+        let windows = Windows::new(input.as_of.unwrap_or(ctx.now), input.config.window_days);
+        let evidence = collect(ctx, &input, windows).await?;
+        // A snapshot from another tool or an older shape is ignored, not an error.
+        let previous: Option<FleetSnapshot> = previous.and_then(|v| serde_json::from_value(v).ok());
+        let findings = fleet::analyze(&input.config, &evidence.fleet, previous.as_ref());
+        let mut output = to_json(&findings.output)?;
+        output["collection"] = evidence.stats;
+        Ok(Emission {
+            signals: json!({
+                "schemaVersion": forge_core::signal::SCHEMA_VERSION,
+                "tool": fleet::TOOL,
+                "signals": findings.output.signals,
+                "acknowledged": findings.output.acknowledged,
+            }),
+            snapshot: Some(to_json(&findings.snapshot)?),
+            rows: findings.rows.iter().map(to_json).collect::<Result<_, _>>()?,
+            status: findings.output.summary.clone(),
+            output,
+        })
+    }
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<Value, RuntimeError> {
+    serde_json::to_value(value).map_err(|e| RuntimeError::Other(e.to_string()))
+}
+
+struct Collected {
+    fleet: FleetEvidence,
+    stats: Value,
+}
+
+async fn collect(ctx: &Context, input: &FleetInput, windows: Windows) -> Result<Collected, RuntimeError> {
+    let source = &ctx.source;
+    let mut actors = source.my_actors().await?;
+    if !input.actors.is_empty() {
+        actors.retain(|a| input.actors.iter().any(|w| w == &a.id || w == &a.name || *w == a.full_name()));
+    }
+    // Deterministic order whatever order the API lists them in.
+    actors.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+    let per_actor: Vec<(ActorEvidence, u64, u64)> = stream::iter(actors)
+        .map(|actor| async move {
+            let builds = source.newest_builds(&actor.id, BUILDS_PER_ACTOR).await?;
+            let folded = source.fold_runs(&actor.id, windows, input.detail_samples_per_actor).await?;
+            let samples = source.run_details(&folded.newest_finished).await?;
+            Ok::<_, RuntimeError>((
+                ActorEvidence { actor, builds, runs: folded.aggregate, samples },
+                folded.read,
+                folded.malformed,
+            ))
+        })
+        .buffered(source.concurrency.max(1))
+        .try_collect()
+        .await?;
+    let runs_read: u64 = per_actor.iter().map(|x| x.1).sum();
+    let malformed: u64 = per_actor.iter().map(|x| x.2).sum();
+    let details: usize = per_actor.iter().map(|x| x.0.samples.len()).sum();
+    let actors: Vec<ActorEvidence> = per_actor.into_iter().map(|x| x.0).collect();
+    Ok(Collected {
+        stats: json!({"actors": actors.len(), "runsRead": runs_read, "malformedRuns": malformed, "runDetailsSampled": details}),
+        fleet: FleetEvidence { windows, actors },
+    })
+}
+
+/// The Actor's entry point, shared by its own binary and `apifyforge actor fleet-analytics`.
+pub async fn main_exit_code() -> i32 {
+    forge_runtime::run_tool(&FleetAnalytics, Default::default()).await
+}

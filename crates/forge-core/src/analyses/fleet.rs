@@ -1,0 +1,880 @@
+//! fleet-analytics: the fleet overview, the Fleet Health Score, week-over-week deltas, and
+//! signals for the clear problems. A function from evidence to findings; see [`analyze`].
+
+use crate::aggregate::{RunAggregate, StatusCounts, Windows, RECENT_DAYS};
+use crate::model::{ActorInfo, BuildInfo, JobStatus, RunDetail};
+use crate::signal::{decide, rank, signal_id, Decision, Impact, Severity, Signal, Subject, SCHEMA_VERSION};
+use crate::stats::{benjamini_hochberg, binomial_upper_tail, shrunk_rate, wilson_interval};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet};
+
+pub const TOOL: &str = "fleet-analytics";
+const DAYS_PER_MONTH: f64 = 30.44;
+const Z95: f64 = 1.959_964;
+/// Runs of prior weight when shrinking an actor's rate toward the fleet's.
+const SHRINK_STRENGTH: f64 = 10.0;
+
+/// The rule catalog: stable IDs, severity range, meaning. Generated into the docs.
+pub const RULES: &[(&str, &str, &str)] = &[
+    ("FA-NO-SUCCESS", "critical", "The actor ran in the window but no run succeeded."),
+    ("FA-FAILURE-SPIKE", "medium..high", "The last 7 days' failure rate is significantly above the actor's own baseline (exact binomial test, Benjamini–Hochberg across the fleet)."),
+    ("FA-COST-JUMP", "medium..high", "Cost per run in the last 7 days is significantly above the baseline (Mann–Whitney, Benjamini–Hochberg) and the extra spend is material."),
+    ("FA-LATEST-BUILD-FAILED", "high", "The newest build failed: the next deploy or a caller pinning `latest` gets nothing new."),
+    ("FA-STALE-BUILD", "low", "No successful build for a long time: base images and dependencies miss their fixes."),
+];
+
+/// The analysis settings, from the tool's input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct FleetConfig {
+    pub window_days: u32,
+    pub acknowledged_signals: Vec<String>,
+    pub stale_build_days: u32,
+    /// Minimum decided runs (succeeded + failed) in the recent period to test a rate.
+    pub min_runs: u64,
+    /// False discovery rate across the fleet, per rule.
+    pub fdr_q: f64,
+    pub failure_spike_min_delta: f64,
+    pub cost_jump_min_ratio: f64,
+    pub cost_jump_min_usd_per_month: f64,
+}
+
+impl Default for FleetConfig {
+    fn default() -> Self {
+        FleetConfig {
+            window_days: 30,
+            acknowledged_signals: Vec::new(),
+            stale_build_days: 180,
+            min_runs: 5,
+            fdr_q: 0.05,
+            failure_spike_min_delta: 0.10,
+            cost_jump_min_ratio: 1.5,
+            cost_jump_min_usd_per_month: 5.0,
+        }
+    }
+}
+
+/// What the runtime collected about one actor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActorEvidence {
+    pub actor: ActorInfo,
+    /// The newest builds, any order.
+    pub builds: Vec<BuildInfo>,
+    pub runs: RunAggregate,
+    /// A bounded sample of recent run details.
+    pub samples: Vec<RunDetail>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FleetEvidence {
+    pub windows: Windows,
+    pub actors: Vec<ActorEvidence>,
+}
+
+// ---------------------------------------------------------------- snapshot
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FleetSnapshot {
+    pub schema_version: u32,
+    pub tool: String,
+    pub as_of: DateTime<Utc>,
+    pub window_days: u32,
+    pub fleet: TotalsSnapshot,
+    pub actors: BTreeMap<String, ActorSnapshot>,
+    pub signals: BTreeMap<String, SignalSnapshot>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TotalsSnapshot {
+    pub health_score: f64,
+    pub runs: u64,
+    pub success_rate: Option<f64>,
+    pub cost_usd: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActorSnapshot {
+    pub name: String,
+    #[serde(flatten)]
+    pub totals: TotalsSnapshot,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignalSnapshot {
+    pub rule: String,
+    pub actor_id: String,
+    pub severity: Severity,
+    pub first_seen_at: DateTime<Utc>,
+}
+
+// ---------------------------------------------------------------- output
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FleetOutput {
+    pub schema_version: u32,
+    pub tool: &'static str,
+    pub decision: Decision,
+    pub reason_codes: Vec<String>,
+    pub summary: String,
+    pub window: WindowOut,
+    pub fleet: FleetTotals,
+    pub week_over_week: Option<WeekOverWeek>,
+    pub actors: Vec<ActorReport>,
+    pub signals: Vec<Signal>,
+    pub acknowledged: Vec<Signal>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WindowOut {
+    pub as_of: DateTime<Utc>,
+    pub days: u32,
+    pub current_start: DateTime<Utc>,
+    pub previous_start: DateTime<Utc>,
+    pub recent_start: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Rate {
+    /// Succeeded / (succeeded + failed + timed out); `None` without such runs.
+    pub value: Option<f64>,
+    pub ci95: [f64; 2],
+    pub n: u64,
+}
+
+fn rate(success: u64, n: u64) -> Rate {
+    let (lo, hi) = wilson_interval(success, n, Z95);
+    Rate { value: (n > 0).then(|| round4(success as f64 / n as f64)), ci95: [round4(lo), round4(hi)], n }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Runs {
+    pub total: u64,
+    pub by_status: StatusCounts,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HealthScore {
+    pub score: f64,
+    /// Points lost, by component.
+    pub lost: BTreeMap<&'static str, f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LostPoints {
+    pub component: &'static str,
+    pub points: f64,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FleetTotals {
+    pub actors: usize,
+    pub actors_with_runs: usize,
+    pub runs: Runs,
+    pub previous_runs: Runs,
+    pub success_rate: Rate,
+    pub previous_success_rate: Rate,
+    pub cost_usd: f64,
+    pub previous_cost_usd: f64,
+    pub projected_monthly_usd: f64,
+    pub health_score: HealthScore,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActorReport {
+    pub actor_id: String,
+    pub actor_name: String,
+    pub title: Option<String>,
+    pub console_url: String,
+    pub runs: Runs,
+    pub previous_runs: Runs,
+    pub success_rate: Rate,
+    pub previous_success_rate: Rate,
+    pub duration_secs: Quantiles,
+    pub previous_duration_secs: Quantiles,
+    pub cost_usd: f64,
+    pub cost_per_run_usd: Option<f64>,
+    pub previous_cost_usd: f64,
+    pub projected_monthly_usd: f64,
+    pub runs_by_origin: BTreeMap<String, u64>,
+    pub runs_by_build: BTreeMap<String, u64>,
+    pub last_successful_run_at: Option<DateTime<Utc>>,
+    pub days_since_last_successful_build: Option<i64>,
+    pub latest_build: Option<BuildOut>,
+    /// Median of memMaxBytes / memory in the sampled run details.
+    pub memory_utilisation: Option<f64>,
+    pub samples: usize,
+    pub health_score: f64,
+    pub lost_points: Vec<LostPoints>,
+    pub week_over_week: Option<ActorDelta>,
+    pub signals: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BuildOut {
+    pub build_number: Option<String>,
+    pub status: JobStatus,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Quantiles {
+    pub p50: Option<f64>,
+    pub p95: Option<f64>,
+    pub n: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActorDelta {
+    pub health_score: f64,
+    pub runs: i64,
+    pub success_rate: Option<f64>,
+    pub cost_usd: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WeekOverWeek {
+    pub previous_as_of: DateTime<Utc>,
+    pub health_score: f64,
+    pub runs: i64,
+    pub success_rate: Option<f64>,
+    pub cost_usd: f64,
+    pub new_signals: Vec<String>,
+    pub resolved_signals: Vec<String>,
+    pub worsened_signals: Vec<String>,
+}
+
+/// One flat dataset row per actor, for the Console table view.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActorRow {
+    pub actor_name: String,
+    pub actor_id: String,
+    pub health_score: f64,
+    pub runs: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    pub timed_out: u64,
+    pub aborted: u64,
+    pub success_rate: Option<f64>,
+    pub success_rate_low: f64,
+    pub success_rate_high: f64,
+    pub p50_duration_secs: Option<f64>,
+    pub p95_duration_secs: Option<f64>,
+    pub cost_usd: f64,
+    pub cost_per_run_usd: Option<f64>,
+    pub projected_monthly_usd: f64,
+    pub days_since_last_successful_build: Option<i64>,
+    pub signals: usize,
+    pub top_issue: Option<String>,
+    pub console_url: String,
+}
+
+/// Everything one run of fleet-analytics produces.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FleetFindings {
+    pub output: FleetOutput,
+    pub snapshot: FleetSnapshot,
+    pub rows: Vec<ActorRow>,
+}
+
+// ---------------------------------------------------------------- analysis
+
+fn round4(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+fn runs_of(status: StatusCounts) -> Runs {
+    Runs { total: status.total(), by_status: status }
+}
+
+fn quantiles(h: &crate::histogram::LogHistogram) -> Quantiles {
+    Quantiles { p50: h.quantile(0.5).map(round2), p95: h.quantile(0.95).map(round2), n: h.count() }
+}
+
+fn median(mut xs: Vec<f64>) -> Option<f64> {
+    if xs.is_empty() {
+        return None;
+    }
+    xs.sort_by(f64::total_cmp);
+    let m = xs.len() / 2;
+    Some(if xs.len() % 2 == 1 { xs[m] } else { (xs[m - 1] + xs[m]) / 2.0 })
+}
+
+/// A candidate signal before multiple-testing control decides whether it stands.
+struct Candidate {
+    actor: usize,
+    rule: &'static str,
+    p_value: Option<f64>,
+    severity: Severity,
+    title: String,
+    evidence: serde_json::Value,
+    impact: Impact,
+    recommendation: String,
+    build_number: Option<String>,
+    /// Health points this problem costs, by component.
+    lost: Vec<(&'static str, f64)>,
+}
+
+/// Analyses the fleet. Pure: the same arguments give the same findings, byte for byte.
+pub fn analyze(
+    config: &FleetConfig,
+    evidence: &FleetEvidence,
+    previous: Option<&FleetSnapshot>,
+) -> FleetFindings {
+    let windows = evidence.windows;
+    let as_of = windows.as_of;
+    let actors = &evidence.actors;
+
+    // The fleet's own rates are the prior that small samples shrink toward.
+    let mut fleet_current = StatusCounts::default();
+    let mut fleet_previous = StatusCounts::default();
+    let (mut cost, mut prev_cost, mut recent_cost) = (0.0, 0.0, 0.0);
+    for a in actors {
+        let (c, p, r) = (a.runs.current(), a.runs.previous(), a.runs.recent());
+        fleet_current.merge(&c.status);
+        fleet_previous.merge(&p.status);
+        cost += c.cost_usd;
+        prev_cost += p.cost_usd;
+        recent_cost += r.cost_usd;
+    }
+    let fleet_success = if fleet_current.decided() > 0 {
+        fleet_current.succeeded as f64 / fleet_current.decided() as f64
+    } else {
+        0.95
+    };
+    let fleet_failure = 1.0 - fleet_success;
+
+    let mut candidates: Vec<Candidate> = Vec::new();
+    for (i, a) in actors.iter().enumerate() {
+        candidates.extend(actor_candidates(config, i, a, fleet_failure, as_of));
+    }
+
+    // Benjamini–Hochberg per rule: a fleet of hundreds must not page on noise.
+    let mut keep = vec![true; candidates.len()];
+    let mut q_values = vec![None; candidates.len()];
+    for rule in ["FA-FAILURE-SPIKE", "FA-COST-JUMP"] {
+        let idx: Vec<usize> =
+            (0..candidates.len()).filter(|&i| candidates[i].rule == rule && candidates[i].p_value.is_some()).collect();
+        let ps: Vec<f64> = idx.iter().map(|&i| candidates[i].p_value.unwrap_or(1.0)).collect();
+        for (k, q) in idx.iter().zip(benjamini_hochberg(&ps)) {
+            q_values[*k] = Some(q);
+            keep[*k] = q <= config.fdr_q;
+        }
+    }
+    // One signal per subject and cause: "nothing succeeds" subsumes "fails more than usual".
+    let no_success: BTreeSet<usize> =
+        candidates.iter().filter(|c| c.rule == "FA-NO-SUCCESS").map(|c| c.actor).collect();
+    for (k, c) in candidates.iter().enumerate() {
+        if c.rule == "FA-FAILURE-SPIKE" && no_success.contains(&c.actor) {
+            keep[k] = false;
+        }
+    }
+
+    let acknowledged: BTreeSet<&str> = config.acknowledged_signals.iter().map(String::as_str).collect();
+    let mut lost_by_actor: Vec<Vec<LostPoints>> = vec![Vec::new(); actors.len()];
+    let mut signals: Vec<Signal> = Vec::new();
+    for (k, c) in candidates.into_iter().enumerate() {
+        if !keep[k] {
+            continue;
+        }
+        let a = &actors[c.actor];
+        let subject = Subject {
+            actor_id: a.actor.id.clone(),
+            actor_name: a.actor.full_name(),
+            build_number: c.build_number.clone(),
+        };
+        let id = signal_id(TOOL, c.rule, &subject);
+        let mut evidence = c.evidence;
+        if let Some(q) = q_values[k] {
+            evidence["qValue"] = json!(round4(q));
+        }
+        let first_seen_at = previous
+            .and_then(|p| p.signals.get(&id))
+            .map(|s| s.first_seen_at)
+            .unwrap_or(as_of);
+        for (component, points) in &c.lost {
+            lost_by_actor[c.actor].push(LostPoints { component, points: round2(*points), reason: c.title.clone() });
+        }
+        signals.push(Signal {
+            acknowledged: acknowledged.contains(id.as_str()),
+            id,
+            tool: TOOL.into(),
+            rule: c.rule.into(),
+            severity: c.severity,
+            subject,
+            title: c.title,
+            evidence,
+            impact: c.impact,
+            recommendation: c.recommendation,
+            console_url: a.actor.console_url(),
+            first_seen_at,
+        });
+    }
+    rank(&mut signals);
+
+    // Health: reliability from the shrunk success rate, the rest from the signals.
+    let mut reports = Vec::with_capacity(actors.len());
+    let mut weighted_lost: BTreeMap<&'static str, f64> = BTreeMap::new();
+    let mut weight_sum = 0.0;
+    for (i, a) in actors.iter().enumerate() {
+        let cur = a.runs.current();
+        let s = shrunk_rate(cur.status.succeeded, cur.status.decided(), fleet_success, SHRINK_STRENGTH);
+        let reliability = 40.0 * ((0.99 - s) / (0.99 - 0.5)).clamp(0.0, 1.0);
+        let mut lost = Vec::new();
+        if reliability >= 0.01 {
+            lost.push(LostPoints {
+                component: "reliability",
+                points: round2(reliability),
+                reason: format!(
+                    "success rate {:.1} % over {} decided runs (shrunk toward the fleet's {:.1} %)",
+                    100.0 * cur.status.succeeded as f64 / cur.status.decided().max(1) as f64,
+                    cur.status.decided(),
+                    100.0 * fleet_success
+                ),
+            });
+        }
+        if let Some(perf) = performance_loss(a) {
+            lost.push(perf);
+        }
+        lost.append(&mut lost_by_actor[i]);
+        // A component never loses more than its share.
+        let mut by_component: BTreeMap<&'static str, f64> = BTreeMap::new();
+        for l in &lost {
+            *by_component.entry(l.component).or_insert(0.0) += l.points;
+        }
+        for (c, v) in by_component.iter_mut() {
+            *v = v.min(component_max(c));
+        }
+        let score = round2(100.0 - by_component.values().sum::<f64>());
+        let w = 1.0 + (1.0 + cur.status.decided() as f64).ln();
+        weight_sum += w;
+        for (c, v) in &by_component {
+            *weighted_lost.entry(c).or_insert(0.0) += w * v;
+        }
+        reports.push(actor_report(a, score, lost, &signals, previous));
+    }
+    let fleet_lost: BTreeMap<&'static str, f64> = weighted_lost
+        .into_iter()
+        .map(|(c, v)| (c, round2(if weight_sum > 0.0 { v / weight_sum } else { 0.0 })))
+        .collect();
+    let fleet_score = round2(100.0 - fleet_lost.values().sum::<f64>());
+
+    let fleet = FleetTotals {
+        actors: actors.len(),
+        actors_with_runs: actors.iter().filter(|a| a.runs.current().status.total() > 0).count(),
+        runs: runs_of(fleet_current),
+        previous_runs: runs_of(fleet_previous),
+        success_rate: rate(fleet_current.succeeded, fleet_current.decided()),
+        previous_success_rate: rate(fleet_previous.succeeded, fleet_previous.decided()),
+        cost_usd: round4(cost),
+        previous_cost_usd: round4(prev_cost),
+        projected_monthly_usd: round2(recent_cost / RECENT_DAYS as f64 * DAYS_PER_MONTH),
+        health_score: HealthScore { score: fleet_score, lost: fleet_lost },
+    };
+
+    let snapshot = FleetSnapshot {
+        schema_version: SCHEMA_VERSION,
+        tool: TOOL.into(),
+        as_of,
+        window_days: windows.days,
+        fleet: TotalsSnapshot {
+            health_score: fleet_score,
+            runs: fleet.runs.total,
+            success_rate: fleet.success_rate.value,
+            cost_usd: fleet.cost_usd,
+        },
+        actors: reports
+            .iter()
+            .map(|r| {
+                (
+                    r.actor_id.clone(),
+                    ActorSnapshot {
+                        name: r.actor_name.clone(),
+                        totals: TotalsSnapshot {
+                            health_score: r.health_score,
+                            runs: r.runs.total,
+                            success_rate: r.success_rate.value,
+                            cost_usd: r.cost_usd,
+                        },
+                    },
+                )
+            })
+            .collect(),
+        signals: signals
+            .iter()
+            .map(|s| {
+                (
+                    s.id.clone(),
+                    SignalSnapshot {
+                        rule: s.rule.clone(),
+                        actor_id: s.subject.actor_id.clone(),
+                        severity: s.severity,
+                        first_seen_at: s.first_seen_at,
+                    },
+                )
+            })
+            .collect(),
+    };
+
+    let week_over_week = previous.filter(|p| p.tool == TOOL).map(|p| week_over_week(p, &snapshot));
+    let rows = reports.iter().map(|r| actor_row(r, &signals)).collect();
+    let (open, acked): (Vec<Signal>, Vec<Signal>) = signals.into_iter().partition(|s| !s.acknowledged);
+    let (decision, reason_codes) = decide(&open);
+    let urgent = open.iter().filter(|s| s.severity >= Severity::High).count();
+    let summary = format!(
+        "Fleet Health Score {fleet_score:.1}/100 across {} actors; {} open signals ({} need action now); {} runs and ${:.2} in the last {} days.",
+        fleet.actors,
+        open.len(),
+        urgent,
+        fleet.runs.total,
+        fleet.cost_usd,
+        windows.days
+    );
+    let output = FleetOutput {
+        schema_version: SCHEMA_VERSION,
+        tool: TOOL,
+        decision,
+        reason_codes,
+        summary,
+        window: WindowOut {
+            as_of,
+            days: windows.days,
+            current_start: windows.current_start(),
+            previous_start: windows.range_start(),
+            recent_start: windows.recent_start(),
+        },
+        fleet,
+        week_over_week,
+        actors: reports,
+        signals: open,
+        acknowledged: acked,
+    };
+    FleetFindings { output, snapshot, rows }
+}
+
+fn component_max(component: &str) -> f64 {
+    match component {
+        "reliability" => 40.0,
+        "trend" => 20.0,
+        "cost" => 15.0,
+        "builds" => 15.0,
+        "performance" => 10.0,
+        _ => 0.0,
+    }
+}
+
+fn actor_candidates(
+    config: &FleetConfig,
+    i: usize,
+    a: &ActorEvidence,
+    fleet_failure: f64,
+    as_of: DateTime<Utc>,
+) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    let name = a.actor.full_name();
+    let cur = a.runs.current();
+    let recent = a.runs.recent();
+    let before = a.runs.before_recent();
+    let weeks_in_window = a.runs.windows.days as f64 / 7.0;
+
+    if cur.status.decided() >= 3 && cur.status.succeeded == 0 {
+        let failed_per_week = cur.status.failures() as f64 / weeks_in_window;
+        out.push(Candidate {
+            actor: i,
+            rule: "FA-NO-SUCCESS",
+            p_value: None,
+            severity: Severity::Critical,
+            title: format!("{name}: none of its {} runs in the last {} days succeeded", cur.status.decided(), a.runs.windows.days),
+            evidence: json!({
+                "metric": "successRate", "current": 0.0, "n": cur.status.decided(),
+                "failed": cur.status.failed, "timedOut": cur.status.timed_out,
+                "lastSuccessfulRunAt": a.runs.last_succeeded_at,
+            }),
+            impact: Impact {
+                usd_per_month: Some(round2(cur.cost_usd / a.runs.windows.days as f64 * DAYS_PER_MONTH)),
+                failed_runs_per_week: Some(round2(failed_per_week)),
+                callers_affected: None,
+            },
+            recommendation: "Open the latest failed run's log in Console; if a build changed since the last success, roll back to that build.".into(),
+            build_number: None,
+            lost: vec![("trend", 20.0)],
+        });
+    }
+
+    // Failure spike: the recent failure rate against the actor's own baseline.
+    let n_r = recent.status.decided();
+    if n_r >= config.min_runs {
+        let k = recent.status.failures();
+        let p0 = shrunk_rate(before.status.failures(), before.status.decided(), fleet_failure, SHRINK_STRENGTH);
+        let observed = k as f64 / n_r as f64;
+        let p = binomial_upper_tail(k, n_r, p0);
+        if observed - p0 >= config.failure_spike_min_delta && k >= 3 {
+            let per_week = k as f64 * 7.0 / RECENT_DAYS as f64;
+            let severity = if observed >= 0.5 || per_week >= 20.0 { Severity::High } else { Severity::Medium };
+            out.push(Candidate {
+                actor: i,
+                rule: "FA-FAILURE-SPIKE",
+                p_value: Some(p),
+                severity,
+                title: format!(
+                    "{name}: {:.0} % of runs failed in the last {RECENT_DAYS} days, against a baseline of {:.1} %",
+                    100.0 * observed,
+                    100.0 * p0
+                ),
+                evidence: json!({
+                    "metric": "failureRate", "baseline": round4(p0), "current": round4(observed),
+                    "n": n_r, "failures": k, "baselineN": before.status.decided(),
+                    "test": "exact binomial, one-sided", "pValue": p,
+                }),
+                impact: Impact { usd_per_month: None, failed_runs_per_week: Some(round2(per_week)), callers_affected: None },
+                recommendation: "Compare the failing runs' build numbers and inputs with the last good week; if one build is behind it, roll back and fix forward.".into(),
+                build_number: None,
+                lost: vec![("trend", 20.0 * ((observed - p0) / 0.5).clamp(0.0, 1.0))],
+            });
+        }
+    }
+
+    // Cost jump: cost per run, recent against baseline.
+    let (h_r, h_b) = (&a.runs.cost_per_run_recent, &a.runs.cost_per_run_before);
+    if h_r.count() >= config.min_runs && h_b.count() >= 10 {
+        if let (Some(m_r), Some(m_b), Some((u, p))) = (h_r.mean(), h_b.mean(), h_r.mann_whitney_greater(h_b)) {
+            let runs_per_month = h_r.count() as f64 / RECENT_DAYS as f64 * DAYS_PER_MONTH;
+            let extra = (m_r - m_b) * runs_per_month;
+            let ratio = if m_b > 0.0 { m_r / m_b } else { f64::INFINITY };
+            if ratio >= config.cost_jump_min_ratio && extra >= config.cost_jump_min_usd_per_month {
+                out.push(Candidate {
+                    actor: i,
+                    rule: "FA-COST-JUMP",
+                    p_value: Some(p),
+                    severity: if extra >= 50.0 { Severity::High } else { Severity::Medium },
+                    title: format!(
+                        "{name}: cost per run rose {:.1}× (${:.4} → ${:.4}), about ${:.2}/month more",
+                        ratio, m_b, m_r, extra
+                    ),
+                    evidence: json!({
+                        "metric": "costPerRunUsd", "baseline": round4(m_b), "current": round4(m_r),
+                        "n": h_r.count(), "baselineN": h_b.count(), "ratio": round2(ratio),
+                        "test": "Mann-Whitney U, one-sided", "u": u, "pValue": p,
+                    }),
+                    impact: Impact { usd_per_month: Some(round2(extra)), failed_runs_per_week: None, callers_affected: None },
+                    recommendation: "Check the memory and timeout of recent runs and the build they ran; run cost-watchdog for right-sizing.".into(),
+                    build_number: None,
+                    lost: vec![("cost", 15.0 * ((ratio - 1.0) / 2.0).clamp(0.0, 1.0))],
+                });
+            }
+        }
+    }
+
+    // Builds: the newest one, and the last one that worked.
+    let mut builds: Vec<&BuildInfo> = a.builds.iter().collect();
+    builds.sort_by(|x, y| y.started_at.cmp(&x.started_at).then(y.id.cmp(&x.id)));
+    if let Some(latest) = builds.first() {
+        if matches!(latest.status, JobStatus::Failed | JobStatus::TimedOut) {
+            out.push(Candidate {
+                actor: i,
+                rule: "FA-LATEST-BUILD-FAILED",
+                p_value: None,
+                severity: Severity::High,
+                title: format!(
+                    "{name}: the newest build {} {}",
+                    latest.build_number.as_deref().unwrap_or(&latest.id),
+                    latest.status.as_str()
+                ),
+                evidence: json!({"metric": "buildStatus", "current": latest.status.as_str(), "buildId": latest.id, "startedAt": latest.started_at}),
+                impact: Impact::default(),
+                recommendation: "Open the build log in Console, fix the build, and rebuild before the next release.".into(),
+                build_number: latest.build_number.clone(),
+                lost: vec![("builds", 10.0)],
+            });
+        }
+    }
+    if let Some(days) = days_since_last_successful_build(a, as_of) {
+        if days > config.stale_build_days as i64 {
+            out.push(Candidate {
+                actor: i,
+                rule: "FA-STALE-BUILD",
+                p_value: None,
+                severity: Severity::Low,
+                title: format!("{name}: no successful build for {days} days"),
+                evidence: json!({"metric": "daysSinceLastSuccessfulBuild", "current": days, "threshold": config.stale_build_days}),
+                impact: Impact::default(),
+                recommendation: "Rebuild to pick up base-image and dependency fixes, and run its tests.".into(),
+                build_number: None,
+                lost: vec![("builds", 5.0)],
+            });
+        }
+    }
+    out
+}
+
+fn days_since_last_successful_build(a: &ActorEvidence, as_of: DateTime<Utc>) -> Option<i64> {
+    a.builds
+        .iter()
+        .filter(|b| b.status == JobStatus::Succeeded)
+        .map(|b| b.finished_at.unwrap_or(b.started_at))
+        .max()
+        .map(|t| (as_of - t).num_days())
+}
+
+/// Time-outs and runs close to their timeout cost performance points.
+fn performance_loss(a: &ActorEvidence) -> Option<LostPoints> {
+    let cur = a.runs.current().status;
+    let timeout_share = if cur.decided() > 0 { cur.timed_out as f64 / cur.decided() as f64 } else { 0.0 };
+    let timeout = a
+        .samples
+        .iter()
+        .filter_map(|s| s.timeout_secs)
+        .max()
+        .or(a.actor.default_timeout_secs)
+        .filter(|t| *t > 0);
+    let headroom = match (timeout, a.runs.duration_current.quantile(0.95)) {
+        (Some(t), Some(p95)) => ((p95 / t as f64 - 0.8) / 0.2).clamp(0.0, 1.0),
+        _ => 0.0,
+    };
+    let fraction = (timeout_share * 5.0).max(headroom).clamp(0.0, 1.0);
+    (fraction >= 0.001).then(|| LostPoints {
+        component: "performance",
+        points: round2(10.0 * fraction),
+        reason: format!(
+            "{:.1} % of runs timed out; p95 duration is {} of the timeout",
+            100.0 * timeout_share,
+            match (timeout, a.runs.duration_current.quantile(0.95)) {
+                (Some(t), Some(p95)) => format!("{:.0} %", 100.0 * p95 / t as f64),
+                _ => "unknown share".into(),
+            }
+        ),
+    })
+}
+
+fn actor_report(
+    a: &ActorEvidence,
+    score: f64,
+    lost: Vec<LostPoints>,
+    signals: &[Signal],
+    previous: Option<&FleetSnapshot>,
+) -> ActorReport {
+    let (cur, prev, recent) = (a.runs.current(), a.runs.previous(), a.runs.recent());
+    let success_rate = rate(cur.status.succeeded, cur.status.decided());
+    let latest = a.builds.iter().max_by(|x, y| x.started_at.cmp(&y.started_at).then(x.id.cmp(&y.id)));
+    let memory_utilisation = median(
+        a.samples
+            .iter()
+            .filter_map(|s| match (s.mem_max_bytes, s.memory_mbytes) {
+                (Some(m), Some(mb)) if mb > 0 => Some(m / (mb as f64 * 1_048_576.0)),
+                _ => None,
+            })
+            .collect(),
+    )
+    .map(round4);
+    let week_over_week = previous.and_then(|p| p.actors.get(&a.actor.id)).map(|p| ActorDelta {
+        health_score: round2(score - p.totals.health_score),
+        runs: cur.status.total() as i64 - p.totals.runs as i64,
+        success_rate: match (success_rate.value, p.totals.success_rate) {
+            (Some(c), Some(b)) => Some(round4(c - b)),
+            _ => None,
+        },
+        cost_usd: round4(cur.cost_usd - p.totals.cost_usd),
+    });
+    ActorReport {
+        actor_id: a.actor.id.clone(),
+        actor_name: a.actor.full_name(),
+        title: a.actor.title.clone(),
+        console_url: a.actor.console_url(),
+        runs: runs_of(cur.status),
+        previous_runs: runs_of(prev.status),
+        success_rate,
+        previous_success_rate: rate(prev.status.succeeded, prev.status.decided()),
+        duration_secs: quantiles(&a.runs.duration_current),
+        previous_duration_secs: quantiles(&a.runs.duration_previous),
+        cost_usd: round4(cur.cost_usd),
+        cost_per_run_usd: (cur.status.total() > 0).then(|| round4(cur.cost_usd / cur.status.total() as f64)),
+        previous_cost_usd: round4(prev.cost_usd),
+        projected_monthly_usd: round2(recent.cost_usd / RECENT_DAYS as f64 * DAYS_PER_MONTH),
+        runs_by_origin: a.runs.origins_current.clone(),
+        runs_by_build: a.runs.builds_current.clone(),
+        last_successful_run_at: a.runs.last_succeeded_at,
+        days_since_last_successful_build: days_since_last_successful_build(a, a.runs.windows.as_of),
+        latest_build: latest.map(|b| BuildOut { build_number: b.build_number.clone(), status: b.status, finished_at: b.finished_at }),
+        memory_utilisation,
+        samples: a.samples.len(),
+        health_score: score,
+        lost_points: lost,
+        week_over_week,
+        signals: signals.iter().filter(|s| s.subject.actor_id == a.actor.id).map(|s| s.id.clone()).collect(),
+    }
+}
+
+fn actor_row(r: &ActorReport, signals: &[Signal]) -> ActorRow {
+    let s = &r.runs.by_status;
+    ActorRow {
+        actor_name: r.actor_name.clone(),
+        actor_id: r.actor_id.clone(),
+        health_score: r.health_score,
+        runs: r.runs.total,
+        succeeded: s.succeeded,
+        failed: s.failed,
+        timed_out: s.timed_out,
+        aborted: s.aborted,
+        success_rate: r.success_rate.value,
+        success_rate_low: r.success_rate.ci95[0],
+        success_rate_high: r.success_rate.ci95[1],
+        p50_duration_secs: r.duration_secs.p50,
+        p95_duration_secs: r.duration_secs.p95,
+        cost_usd: r.cost_usd,
+        cost_per_run_usd: r.cost_per_run_usd,
+        projected_monthly_usd: r.projected_monthly_usd,
+        days_since_last_successful_build: r.days_since_last_successful_build,
+        signals: r.signals.len(),
+        // Signals are ranked, so the first one about this actor is its top issue.
+        top_issue: signals.iter().find(|s| s.subject.actor_id == r.actor_id).map(|s| s.title.clone()),
+        console_url: r.console_url.clone(),
+    }
+}
+
+fn week_over_week(previous: &FleetSnapshot, now: &FleetSnapshot) -> WeekOverWeek {
+    let new_signals = now.signals.keys().filter(|id| !previous.signals.contains_key(*id)).cloned().collect();
+    let resolved_signals = previous.signals.keys().filter(|id| !now.signals.contains_key(*id)).cloned().collect();
+    let worsened_signals = now
+        .signals
+        .iter()
+        .filter(|(id, s)| previous.signals.get(*id).is_some_and(|p| s.severity > p.severity))
+        .map(|(id, _)| id.clone())
+        .collect();
+    WeekOverWeek {
+        previous_as_of: previous.as_of,
+        health_score: round2(now.fleet.health_score - previous.fleet.health_score),
+        runs: now.fleet.runs as i64 - previous.fleet.runs as i64,
+        success_rate: match (now.fleet.success_rate, previous.fleet.success_rate) {
+            (Some(a), Some(b)) => Some(round4(a - b)),
+            _ => None,
+        },
+        cost_usd: round4(now.fleet.cost_usd - previous.fleet.cost_usd),
+        new_signals,
+        resolved_signals,
+        worsened_signals,
+    }
+}

@@ -1,0 +1,222 @@
+//! The fleet source: what the tools read about the user's fleet, at the floor of requests.
+//!
+//! Lists page by 1,000 (the API's maximum) and stop on `total`, never on an extra empty page;
+//! run lists go newest first with `startedAfter` at the window's edge, so history before the
+//! window is never fetched; pages are folded into aggregates as they arrive.
+
+use crate::client::{map_error, ops, ApiClient};
+use crate::error::RuntimeError;
+use apify_client::models::{Actor, ActorRun, Build};
+use apify_client::{ActorListOptions, ListOptions, RunListOptions};
+use chrono::{DateTime, SecondsFormat, Utc};
+use forge_core::aggregate::{RunAggregate, Windows};
+use forge_core::model::{ActorInfo, BuildInfo, JobStatus, RunDetail, RunRecord};
+use futures_util::stream::{self, StreamExt, TryStreamExt};
+use serde_json::Value;
+
+/// The API's maximum page size for actor, build and run lists.
+pub const PAGE: i64 = 1000;
+
+#[derive(Debug, Clone)]
+pub struct FleetSource {
+    pub client: ApiClient,
+    /// Requests in flight at once; each resource is also rate limited by the transport.
+    pub concurrency: usize,
+}
+
+/// Folded run list of one actor, plus the ids of its newest finished runs for detail sampling.
+#[derive(Debug)]
+pub struct FoldedRuns {
+    pub aggregate: RunAggregate,
+    pub newest_finished: Vec<String>,
+    /// Items that could not be read (no status, no start time): reported, not fatal.
+    pub malformed: u64,
+    pub read: u64,
+}
+
+fn iso(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+impl FleetSource {
+    pub fn new(client: ApiClient) -> FleetSource {
+        FleetSource { client, concurrency: 8 }
+    }
+
+    /// Every actor the token's user owns (`GET /v2/actors?my=1`).
+    pub async fn my_actors(&self) -> Result<Vec<ActorInfo>, RuntimeError> {
+        let mut out = Vec::new();
+        let mut offset = 0;
+        loop {
+            let page = self
+                .client
+                .api()
+                .actors()
+                .list(ActorListOptions { my: Some(true), offset: Some(offset), limit: Some(PAGE), ..Default::default() })
+                .await
+                .map_err(|e| map_error(ops::LIST_ACTORS, e))?;
+            let count = page.items.len() as i64;
+            out.extend(page.items.iter().map(actor_info));
+            offset += count;
+            if count == 0 || offset >= page.total {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The newest `limit` builds of an actor, in one request.
+    pub async fn newest_builds(&self, actor_id: &str, limit: i64) -> Result<Vec<BuildInfo>, RuntimeError> {
+        let page = self
+            .client
+            .api()
+            .actor(actor_id)
+            .builds()
+            .list(ListOptions { offset: Some(0), limit: Some(limit), desc: Some(true) })
+            .await
+            .map_err(|e| map_error(ops::LIST_BUILDS, e))?;
+        Ok(page.items.iter().filter_map(build_info).collect())
+    }
+
+    /// Reads an actor's runs in the collection range of `windows`, newest first, folding
+    /// each page into a [`RunAggregate`]; keeps the ids of the newest `sample` finished runs.
+    pub async fn fold_runs(&self, actor_id: &str, windows: Windows, sample: usize) -> Result<FoldedRuns, RuntimeError> {
+        let mut folded =
+            FoldedRuns { aggregate: RunAggregate::new(windows), newest_finished: Vec::new(), malformed: 0, read: 0 };
+        let mut offset = 0;
+        loop {
+            let page = self
+                .client
+                .api()
+                .actor(actor_id)
+                .runs()
+                .list(
+                    ListOptions { offset: Some(offset), limit: Some(PAGE), desc: Some(true) },
+                    RunListOptions {
+                        started_after: Some(iso(windows.range_start())),
+                        started_before: Some(iso(windows.as_of)),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .map_err(|e| map_error(ops::LIST_RUNS, e))?;
+            let count = page.items.len() as i64;
+            for run in &page.items {
+                folded.read += 1;
+                match run_record(run) {
+                    Some(r) => {
+                        if r.status.is_terminal() && folded.newest_finished.len() < sample {
+                            folded.newest_finished.push(r.id.clone());
+                        }
+                        folded.aggregate.add(&r);
+                    }
+                    None => folded.malformed += 1,
+                }
+            }
+            offset += count;
+            if count == 0 || offset >= page.total {
+                break;
+            }
+        }
+        Ok(folded)
+    }
+
+    /// Details of the given runs, fetched concurrently, in the order given.
+    pub async fn run_details(&self, ids: &[String]) -> Result<Vec<RunDetail>, RuntimeError> {
+        let details: Vec<Option<RunDetail>> = stream::iter(ids.iter().cloned())
+            .map(|id| async move {
+                let run = self.client.api().run(&id).get().await.map_err(|e| map_error(ops::GET_RUN, e))?;
+                Ok::<_, RuntimeError>(run.as_ref().and_then(run_detail))
+            })
+            .buffered(self.concurrency.max(1))
+            .try_collect()
+            .await?;
+        Ok(details.into_iter().flatten().collect())
+    }
+
+    /// The `SNAPSHOT` a tool wrote in its own previous successful run (design §4): no storage
+    /// needs creating, and nothing but our own record is read.
+    pub async fn previous_snapshot(&self, tool_actor_id: &str) -> Result<Option<Value>, RuntimeError> {
+        let page = self
+            .client
+            .api()
+            .actor(tool_actor_id)
+            .runs()
+            .list(
+                ListOptions { offset: Some(0), limit: Some(1), desc: Some(true) },
+                RunListOptions { status: vec!["SUCCEEDED".into()], ..Default::default() },
+            )
+            .await
+            .map_err(|e| map_error(ops::LIST_RUNS, e))?;
+        let Some(store) = page.items.first().and_then(|r| r.default_key_value_store_id.clone()) else {
+            return Ok(None);
+        };
+        let record = self
+            .client
+            .api()
+            .key_value_store(store)
+            .get_record("SNAPSHOT")
+            .await
+            .map_err(|e| map_error(ops::READ_RECORD, e))?;
+        Ok(record.and_then(|r| serde_json::from_slice(&r.value).ok()))
+    }
+}
+
+fn extra<'a>(map: &'a std::collections::HashMap<String, Value>, path: &[&str]) -> Option<&'a Value> {
+    let mut v = map.get(path[0])?;
+    for p in &path[1..] {
+        v = v.get(p)?;
+    }
+    Some(v)
+}
+
+pub fn actor_info(a: &Actor) -> ActorInfo {
+    ActorInfo {
+        id: a.id.clone(),
+        name: a.name.clone().unwrap_or_else(|| a.id.clone()),
+        username: a.username.clone(),
+        title: a.title.clone(),
+        created_at: a.created_at,
+        default_memory_mbytes: extra(&a.extra, &["defaultRunOptions", "memoryMbytes"])
+            .and_then(Value::as_u64)
+            .map(|v| v as u32),
+        default_timeout_secs: extra(&a.extra, &["defaultRunOptions", "timeoutSecs"]).and_then(Value::as_u64),
+    }
+}
+
+pub fn build_info(b: &Build) -> Option<BuildInfo> {
+    Some(BuildInfo {
+        id: b.id.clone(),
+        build_number: b.build_number.clone(),
+        status: JobStatus::parse(b.status.as_deref()?)?,
+        started_at: b.started_at?,
+        finished_at: b.finished_at,
+    })
+}
+
+/// A run list item as the core sees it; `None` when status or start time are unreadable.
+pub fn run_record(r: &ActorRun) -> Option<RunRecord> {
+    Some(RunRecord {
+        id: r.id.clone(),
+        status: JobStatus::parse(r.status.as_deref()?)?,
+        started_at: r.started_at?,
+        finished_at: r.finished_at,
+        build_number: extra(&r.extra, &["buildNumber"]).and_then(Value::as_str).map(str::to_string),
+        origin: extra(&r.extra, &["meta", "origin"]).and_then(Value::as_str).map(str::to_string),
+        usage_total_usd: extra(&r.extra, &["usageTotalUsd"]).and_then(Value::as_f64).unwrap_or(0.0),
+    })
+}
+
+pub fn run_detail(r: &ActorRun) -> Option<RunDetail> {
+    let num = |path: &[&str]| extra(&r.extra, path).and_then(Value::as_f64);
+    Some(RunDetail {
+        id: r.id.clone(),
+        status: JobStatus::parse(r.status.as_deref()?)?,
+        memory_mbytes: num(&["options", "memoryMbytes"]).map(|v| v as u32),
+        timeout_secs: num(&["options", "timeoutSecs"]).map(|v| v as u64),
+        mem_max_bytes: num(&["stats", "memMaxBytes"]),
+        run_time_secs: num(&["stats", "runTimeSecs"]),
+        compute_units: num(&["stats", "computeUnits"]),
+        dataset_writes: num(&["usage", "DATASET_WRITES"]),
+    })
+}
