@@ -1,1 +1,84 @@
+//! Helpers shared by the end-to-end tests in `tests/tests/`: a synthetic fleet served by the
+//! emulator, and the `apifyforge` binary started as the platform or a user would start it.
 
+use chrono::{DateTime, TimeZone, Utc};
+use forge_emulator::synth::{generate, GroundTruth, SynthConfig};
+use forge_emulator::{Emulator, Fixture};
+use serde_json::Value;
+use std::path::Path;
+use std::process::Output;
+
+/// The fleet's fixed "now": tests must not depend on the clock.
+pub fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap()
+}
+
+/// A small synthetic fleet with planted problems, plus the tool actors.
+pub fn fleet(seed: u64, actors: usize) -> (Fixture, GroundTruth) {
+    let cfg = SynthConfig { seed, actors, days: 60, runs_per_day: 6.0, now: now(), ..Default::default() };
+    let (fixture, truth) = generate(&cfg);
+    (apifyforge::demo::with_tools(fixture, now()), truth)
+}
+
+/// The `apifyforge` binary built for these tests.
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_apifyforge-e2e")
+}
+
+pub async fn start(fixture: Fixture) -> Emulator {
+    let config = apifyforge::demo::platform_config(&[binary().to_string(), "actor".into()]);
+    Emulator::start(fixture, config).await.expect("the emulator starts")
+}
+
+/// The input every test run uses: the analysis pinned to the fleet's "now".
+pub fn input() -> Value {
+    serde_json::json!({"asOf": "2026-11-23T00:00:00Z"})
+}
+
+/// Runs `apifyforge run <tool>` (the CLI flow) in `dir` with `token` against the emulator.
+pub async fn cli_run(emulator: &Emulator, token: &str, dir: &Path, input: &Value) -> Output {
+    let input_path = dir.join("input.json");
+    std::fs::write(&input_path, serde_json::to_vec(input).unwrap()).unwrap();
+    tokio::process::Command::new(binary())
+        .args(["run", "fleet-analytics", "--input"])
+        .arg(&input_path)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("APIFY_TOKEN", token)
+        .env("APIFY_API_BASE_URL", emulator.base_url())
+        .env("APIFY_LOCAL_STORAGE_DIR", dir.join("storage"))
+        .output()
+        .await
+        .expect("apifyforge starts")
+}
+
+/// OUTPUT without what legitimately differs between two runs: the time and run metadata.
+pub fn comparable(mut output: Value) -> Value {
+    if let Some(o) = output.as_object_mut() {
+        o.remove("generatedAt");
+        o.remove("meta");
+    }
+    output
+}
+
+pub fn read_json(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()
+}
+
+/// Every file under `dir`, recursively, as text.
+pub fn all_files_text(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((p.display().to_string(), String::from_utf8_lossy(&std::fs::read(&p).unwrap_or_default()).into()));
+            }
+        }
+    }
+    out
+}

@@ -67,13 +67,15 @@ pub trait Tool: Send + Sync {
 pub struct RunOptions {
     /// CLI flow: an input file instead of `storage/key_value_stores/default/INPUT.json`.
     pub input_file: Option<PathBuf>,
+    /// Forces a flow; by default `APIFY_IS_AT_HOME` decides.
+    pub flow: Option<Flow>,
 }
 
 /// Runs a tool to completion and returns the process exit code (0 ok, 1 failure, 2 bad input).
 /// Every failure ends in a status message and a log line that say what to do.
 pub async fn run_tool<T: Tool>(tool: &T, options: RunOptions) -> i32 {
     let env = RunEnv::from_process();
-    let flow = if env.is_at_home { Flow::Platform } else { Flow::Cli };
+    let flow = options.flow.unwrap_or(if env.is_at_home { Flow::Platform } else { Flow::Cli });
     let status_client = match (&env.token, flow) {
         (Some(token), Flow::Platform) => Some(ApiClient::new(token, &env.api_base_url)),
         _ => None,

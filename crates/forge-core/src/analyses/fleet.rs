@@ -878,3 +878,173 @@ fn week_over_week(previous: &FleetSnapshot, now: &FleetSnapshot) -> WeekOverWeek
         worsened_signals,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::RunRecord;
+    use chrono::{Duration, TimeZone};
+
+    fn as_of() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap()
+    }
+
+    fn actor(id: &str) -> ActorInfo {
+        ActorInfo {
+            id: id.into(),
+            name: id.into(),
+            username: Some("dev".into()),
+            title: None,
+            created_at: None,
+            default_memory_mbytes: Some(1024),
+            default_timeout_secs: Some(3600),
+        }
+    }
+
+    /// `per_day` runs a day over 60 days; `fails(day_ago, i)` decides failures,
+    /// `cost(day_ago)` the cost of each run.
+    fn evidence(
+        id: &str,
+        per_day: u32,
+        fails: impl Fn(i64, u32) -> bool,
+        cost: impl Fn(i64) -> f64,
+    ) -> ActorEvidence {
+        let windows = Windows::new(as_of(), 30);
+        let mut agg = RunAggregate::new(windows);
+        for day in 0..60i64 {
+            for i in 0..per_day {
+                let started = as_of() - Duration::days(day) + Duration::minutes(10 + i as i64 * 7);
+                let started = started - Duration::days(1);
+                agg.add(&RunRecord {
+                    id: format!("{id}-{day}-{i}"),
+                    status: if fails(day, i) { JobStatus::Failed } else { JobStatus::Succeeded },
+                    started_at: started,
+                    finished_at: Some(started + Duration::seconds(120)),
+                    build_number: Some("0.1.3".into()),
+                    origin: Some("API".into()),
+                    usage_total_usd: cost(day),
+                });
+            }
+        }
+        let build = BuildInfo {
+            id: format!("{id}-b"),
+            build_number: Some("0.1.3".into()),
+            status: JobStatus::Succeeded,
+            started_at: as_of() - Duration::days(20),
+            finished_at: Some(as_of() - Duration::days(20)),
+        };
+        ActorEvidence { actor: actor(id), builds: vec![build], runs: agg, samples: vec![] }
+    }
+
+    fn healthy(id: &str) -> ActorEvidence {
+        evidence(id, 10, |d, i| (d * 10 + i as i64) % 50 == 0, |_| 0.05)
+    }
+
+    fn analyze_fleet(actors: Vec<ActorEvidence>) -> FleetFindings {
+        analyze(&FleetConfig::default(), &FleetEvidence { windows: Windows::new(as_of(), 30), actors }, None)
+    }
+
+    fn rules_of(f: &FleetFindings, id: &str) -> Vec<String> {
+        f.output.signals.iter().filter(|s| s.subject.actor_id == id).map(|s| s.rule.clone()).collect()
+    }
+
+    #[test]
+    fn a_failure_spike_in_the_last_days_is_flagged_and_healthy_actors_are_not() {
+        let spike = evidence("spiky", 10, |d, i| if d < 6 { i % 2 == 0 } else { (d + i as i64) % 40 == 0 }, |_| 0.05);
+        let f = analyze_fleet(vec![healthy("ok1"), healthy("ok2"), spike]);
+        assert_eq!(rules_of(&f, "spiky"), ["FA-FAILURE-SPIKE"]);
+        assert!(rules_of(&f, "ok1").is_empty() && rules_of(&f, "ok2").is_empty());
+        let s = &f.output.signals[0];
+        assert!(s.evidence["qValue"].as_f64().unwrap() <= 0.05);
+        assert_eq!(f.output.decision, Decision::ActNow);
+    }
+
+    #[test]
+    fn nothing_succeeding_is_one_critical_signal_not_two() {
+        let dead = evidence("dead", 3, |d, _| d < 30, |_| 0.02);
+        let f = analyze_fleet(vec![healthy("ok"), dead]);
+        assert_eq!(rules_of(&f, "dead"), ["FA-NO-SUCCESS"]);
+        assert_eq!(f.output.signals[0].severity, Severity::Critical);
+        let report = f.output.actors.iter().find(|a| a.actor_id == "dead").unwrap();
+        assert!(report.health_score <= 40.0, "score {}", report.health_score);
+    }
+
+    #[test]
+    fn a_cost_jump_is_flagged_with_its_monthly_impact() {
+        let pricey = evidence("pricey", 10, |_, _| false, |d| if d < 7 { 0.30 } else { 0.10 });
+        let f = analyze_fleet(vec![healthy("ok"), pricey]);
+        assert_eq!(rules_of(&f, "pricey"), ["FA-COST-JUMP"]);
+        let usd = f.output.signals[0].impact.usd_per_month.unwrap();
+        // 10 runs a day, $0.20 more each, over a month.
+        assert!((usd - 0.20 * 10.0 * DAYS_PER_MONTH).abs() < 1.0, "usd {usd}");
+    }
+
+    #[test]
+    fn a_small_sample_with_one_failure_is_shrunk_not_punished() {
+        // One run every few days; one of the recent ones failed.
+        let rare = evidence("rare", 1, |d, _| d == 2, |_| 0.01);
+        let mut rare_sparse = rare.clone();
+        rare_sparse.runs = RunAggregate::new(Windows::new(as_of(), 30));
+        for d in [2i64, 9, 15, 40] {
+            let started = as_of() - Duration::days(d) - Duration::hours(3);
+            rare_sparse.runs.add(&RunRecord {
+                id: format!("r{d}"),
+                status: if d == 2 { JobStatus::Failed } else { JobStatus::Succeeded },
+                started_at: started,
+                finished_at: Some(started + Duration::seconds(30)),
+                build_number: None,
+                origin: None,
+                usage_total_usd: 0.01,
+            });
+        }
+        let f = analyze_fleet(vec![healthy("ok"), rare_sparse]);
+        assert!(rules_of(&f, "rare").is_empty());
+        let report = f.output.actors.iter().find(|a| a.actor_id == "rare").unwrap();
+        // 2 of 3 succeeded raw (67 %), but shrunk toward the fleet's ~98 %: a mild loss.
+        assert!(report.health_score > 75.0, "score {}", report.health_score);
+    }
+
+    #[test]
+    fn build_signals_name_the_build() {
+        let mut a = healthy("builds");
+        a.builds.push(BuildInfo {
+            id: "b-new".into(),
+            build_number: Some("0.1.4".into()),
+            status: JobStatus::Failed,
+            started_at: as_of() - Duration::days(1),
+            finished_at: Some(as_of() - Duration::days(1)),
+        });
+        a.builds[0].finished_at = Some(as_of() - Duration::days(400));
+        a.builds[0].started_at = as_of() - Duration::days(400);
+        let f = analyze_fleet(vec![a]);
+        let mut rules = rules_of(&f, "builds");
+        rules.sort();
+        assert_eq!(rules, ["FA-LATEST-BUILD-FAILED", "FA-STALE-BUILD"]);
+        let failed = f.output.signals.iter().find(|s| s.rule == "FA-LATEST-BUILD-FAILED").unwrap();
+        assert_eq!(failed.subject.build_number.as_deref(), Some("0.1.4"));
+    }
+
+    #[test]
+    fn the_snapshot_carries_trends_and_acknowledgement_is_respected() {
+        let dead = evidence("dead", 3, |d, _| d < 30, |_| 0.02);
+        let first = analyze_fleet(vec![healthy("ok"), dead.clone()]);
+        let id = first.output.signals[0].id.clone();
+        let config = FleetConfig { acknowledged_signals: vec![id.clone()], ..Default::default() };
+        let evidence = FleetEvidence { windows: Windows::new(as_of(), 30), actors: vec![healthy("ok"), dead] };
+        let second = analyze(&config, &evidence, Some(&first.snapshot));
+        assert!(second.output.signals.is_empty());
+        assert_eq!(second.output.acknowledged[0].id, id);
+        assert_eq!(second.output.decision, Decision::Ignore);
+        let wow = second.output.week_over_week.as_ref().unwrap();
+        assert!(wow.new_signals.is_empty() && wow.resolved_signals.is_empty());
+        assert_eq!(wow.health_score, 0.0);
+    }
+
+    #[test]
+    fn analysis_is_deterministic() {
+        let make = || vec![healthy("a"), evidence("b", 4, |d, i| (d + i as i64) % 3 == 0, |d| 0.01 * d as f64)];
+        let a = serde_json::to_string(&analyze_fleet(make()).output).unwrap();
+        let b = serde_json::to_string(&analyze_fleet(make()).output).unwrap();
+        assert_eq!(a, b);
+    }
+}

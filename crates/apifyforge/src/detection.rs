@@ -1,0 +1,78 @@
+//! Detection quality on a synthetic fleet: which planted problems the signals found (recall)
+//! and how many signals point at something that was not planted (precision).
+
+use forge_emulator::synth::GroundTruth;
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Which signal rule detects which planted kind.
+pub const RULE_OF_KIND: &[(&str, &str)] = &[
+    ("failure-spike", "FA-FAILURE-SPIKE"),
+    ("no-success", "FA-NO-SUCCESS"),
+    ("cost-jump", "FA-COST-JUMP"),
+    ("latest-build-failed", "FA-LATEST-BUILD-FAILED"),
+    ("stale", "FA-STALE-BUILD"),
+];
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KindScore {
+    pub planted: usize,
+    pub found: usize,
+    pub false_alarms: usize,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DetectionScore {
+    pub true_positives: usize,
+    pub false_positives: usize,
+    pub false_negatives: usize,
+    pub precision: f64,
+    pub recall: f64,
+    pub by_kind: BTreeMap<String, KindScore>,
+    /// (actor name, kind) of planted problems no signal found.
+    pub missed: Vec<(String, String)>,
+    /// (actor name, rule) of signals with no planted problem behind them.
+    pub false_alarms: Vec<(String, String)>,
+}
+
+/// Scores signals (as in SIGNALS or OUTPUT: objects with `rule` and `subject.actorId`).
+pub fn score(truth: &GroundTruth, signals: &[Value]) -> DetectionScore {
+    let kind_of_rule: BTreeMap<&str, &str> = RULE_OF_KIND.iter().map(|(k, r)| (*r, *k)).collect();
+    let planted: BTreeSet<(String, String)> =
+        truth.planted.iter().map(|p| (p.actor_id.clone(), p.kind.clone())).collect();
+    let names: BTreeMap<&str, &str> =
+        truth.planted.iter().map(|p| (p.actor_id.as_str(), p.actor_name.as_str())).collect();
+    let mut found: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut s = DetectionScore::default();
+    for sig in signals {
+        let (Some(rule), Some(actor)) = (sig["rule"].as_str(), sig["subject"]["actorId"].as_str()) else { continue };
+        let Some(kind) = kind_of_rule.get(rule) else { continue };
+        let key = (actor.to_string(), kind.to_string());
+        if planted.contains(&key) {
+            found.insert(key);
+        } else {
+            s.false_positives += 1;
+            s.by_kind.entry(kind.to_string()).or_default().false_alarms += 1;
+            let name = sig["subject"]["actorName"].as_str().unwrap_or(actor).to_string();
+            s.false_alarms.push((name, rule.to_string()));
+        }
+    }
+    for (actor, kind) in &planted {
+        let k = s.by_kind.entry(kind.clone()).or_default();
+        k.planted += 1;
+        if found.contains(&(actor.clone(), kind.clone())) {
+            k.found += 1;
+        } else {
+            s.missed.push((names.get(actor.as_str()).unwrap_or(&actor.as_str()).to_string(), kind.clone()));
+        }
+    }
+    s.true_positives = found.len();
+    s.false_negatives = planted.len() - found.len();
+    let ratio = |a: usize, b: usize| if b == 0 { 1.0 } else { a as f64 / b as f64 };
+    s.precision = ratio(s.true_positives, s.true_positives + s.false_positives);
+    s.recall = ratio(s.true_positives, planted.len());
+    s
+}
