@@ -6,7 +6,7 @@ use apifyforge::demo::{run_demo, summary, DemoOptions};
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 use forge_emulator::synth::{generate, SynthConfig};
-use forge_emulator::{Emulator, EmulatorConfig, Fixture};
+use forge_emulator::{Emulator, Fixture};
 use forge_runtime::Flow;
 use std::path::PathBuf;
 

@@ -110,7 +110,9 @@ pub struct RunAggregate {
     pub duration_current: LogHistogram,
     pub duration_previous: LogHistogram,
     pub cost_per_run_recent: LogHistogram,
-    pub cost_per_run_before: LogHistogram,
+    /// Cost per run in the previous window: the baseline, untouched by changes inside the
+    /// current window (a change 20 days ago must not raise its own baseline).
+    pub cost_per_run_previous: LogHistogram,
     pub origins_current: BTreeMap<String, u64>,
     pub builds_current: BTreeMap<String, u64>,
     pub last_succeeded_at: Option<DateTime<Utc>>,
@@ -126,7 +128,7 @@ impl RunAggregate {
             duration_current: LogHistogram::default(),
             duration_previous: LogHistogram::default(),
             cost_per_run_recent: LogHistogram::default(),
-            cost_per_run_before: LogHistogram::default(),
+            cost_per_run_previous: LogHistogram::default(),
             origins_current: BTreeMap::new(),
             builds_current: BTreeMap::new(),
             last_succeeded_at: None,
@@ -154,8 +156,8 @@ impl RunAggregate {
             }
             if run.started_at >= self.windows.recent_start() {
                 self.cost_per_run_recent.add(cost);
-            } else {
-                self.cost_per_run_before.add(cost);
+            } else if !in_current {
+                self.cost_per_run_previous.add(cost);
             }
         }
         if in_current {
@@ -195,14 +197,6 @@ impl RunAggregate {
         let n = self.daily.len();
         self.sum_days(n - RECENT_DAYS as usize, n)
     }
-    /// The whole range before the last [`RECENT_DAYS`] days: the actor's own baseline.
-    pub fn before_recent(&self) -> DayTotals {
-        self.sum_days(0, self.daily.len() - RECENT_DAYS as usize)
-    }
-    /// Days in the range before the recent period.
-    pub fn baseline_days(&self) -> u32 {
-        2 * self.windows.days - RECENT_DAYS
-    }
 }
 
 #[cfg(test)]
@@ -235,7 +229,8 @@ mod tests {
         assert_eq!(agg.current().status.total(), 2);
         assert_eq!(agg.previous().status.total(), 1);
         assert_eq!(agg.recent().status.failed, 1);
-        assert_eq!(agg.before_recent().status.succeeded, 2);
+        assert_eq!(agg.cost_per_run_previous.count(), 1);
+        assert_eq!(agg.cost_per_run_recent.count(), 1);
         assert_eq!(agg.outside_range, 1);
         assert!((agg.current().cost_usd - 0.6).abs() < 1e-12);
         assert_eq!(agg.duration_current.count(), 2);

@@ -19,7 +19,7 @@ pub struct LogHistogram {
 }
 
 fn bucket_of(value: f64) -> u16 {
-    if !(value >= MIN) {
+    if value.is_nan() || value < MIN {
         // Zero, negative or NaN: all count as "nothing".
         return 0;
     }

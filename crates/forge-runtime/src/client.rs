@@ -36,7 +36,7 @@ pub mod ops {
 /// The client every tool uses. Cloning is cheap and shares the rate limiter and counters.
 #[derive(Clone)]
 pub struct ApiClient {
-    inner: ApifyClient,
+    inner: Arc<ApifyClient>,
     counters: Arc<Counters>,
 }
 
@@ -60,7 +60,7 @@ impl ApiClient {
             .min_delay_between_retries(Duration::from_millis(250))
             .timeout_max(Duration::from_secs(60))
             .build();
-        ApiClient { inner, counters }
+        ApiClient { inner: Arc::new(inner), counters }
     }
 
     pub fn api(&self) -> &ApifyClient {

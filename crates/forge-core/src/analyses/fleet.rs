@@ -19,8 +19,8 @@ const SHRINK_STRENGTH: f64 = 10.0;
 /// The rule catalog: stable IDs, severity range, meaning. Generated into the docs.
 pub const RULES: &[(&str, &str, &str)] = &[
     ("FA-NO-SUCCESS", "critical", "The actor ran in the window but no run succeeded."),
-    ("FA-FAILURE-SPIKE", "medium..high", "The last 7 days' failure rate is significantly above the actor's own baseline (exact binomial test, Benjamini–Hochberg across the fleet)."),
-    ("FA-COST-JUMP", "medium..high", "Cost per run in the last 7 days is significantly above the baseline (Mann–Whitney, Benjamini–Hochberg) and the extra spend is material."),
+    ("FA-FAILURE-SPIKE", "medium..high", "The last 7 days' failure rate is significantly above the actor's own baseline, the previous window (exact binomial test, Benjamini–Hochberg across the fleet)."),
+    ("FA-COST-JUMP", "low..high", "Cost per run in the last 7 days is significantly above the previous window's (Mann–Whitney, Benjamini–Hochberg), at least 1.5x and $1/month more; severity by the money."),
     ("FA-LATEST-BUILD-FAILED", "high", "The newest build failed: the next deploy or a caller pinning `latest` gets nothing new."),
     ("FA-STALE-BUILD", "low", "No successful build for a long time: base images and dependencies miss their fixes."),
 ];
@@ -51,7 +51,7 @@ impl Default for FleetConfig {
             fdr_q: 0.05,
             failure_spike_min_delta: 0.10,
             cost_jump_min_ratio: 1.5,
-            cost_jump_min_usd_per_month: 5.0,
+            cost_jump_min_usd_per_month: 1.0,
         }
     }
 }
@@ -598,7 +598,9 @@ fn actor_candidates(
     let name = a.actor.full_name();
     let cur = a.runs.current();
     let recent = a.runs.recent();
-    let before = a.runs.before_recent();
+    // The baseline is the previous window: a change inside the current window must not
+    // contaminate the baseline it is compared with.
+    let before = a.runs.previous();
     let weeks_in_window = a.runs.windows.days as f64 / 7.0;
 
     if cur.status.decided() >= 3 && cur.status.succeeded == 0 {
@@ -659,7 +661,7 @@ fn actor_candidates(
     }
 
     // Cost jump: cost per run, recent against baseline.
-    let (h_r, h_b) = (&a.runs.cost_per_run_recent, &a.runs.cost_per_run_before);
+    let (h_r, h_b) = (&a.runs.cost_per_run_recent, &a.runs.cost_per_run_previous);
     if h_r.count() >= config.min_runs && h_b.count() >= 10 {
         if let (Some(m_r), Some(m_b), Some((u, p))) = (h_r.mean(), h_b.mean(), h_r.mann_whitney_greater(h_b)) {
             let runs_per_month = h_r.count() as f64 / RECENT_DAYS as f64 * DAYS_PER_MONTH;
@@ -670,7 +672,12 @@ fn actor_candidates(
                     actor: i,
                     rule: "FA-COST-JUMP",
                     p_value: Some(p),
-                    severity: if extra >= 50.0 { Severity::High } else { Severity::Medium },
+                    // Money decides the urgency; the ratio only says something changed.
+                    severity: match extra {
+                        x if x >= 50.0 => Severity::High,
+                        x if x >= 5.0 => Severity::Medium,
+                        _ => Severity::Low,
+                    },
                     title: format!(
                         "{name}: cost per run rose {:.1}× (${:.4} → ${:.4}), about ${:.2}/month more",
                         ratio, m_b, m_r, extra

@@ -1,0 +1,274 @@
+//! A local, stateful emulator of the Apify API v2, for tests, demos and offline development.
+//!
+//! It serves an account [`Fixture`] (user, tokens, Actors with builds and runs) over HTTP in the
+//! real wire format: `/v2/actors/...` and the deprecated `/v2/acts/...`, `{data}` / `{error}`
+//! envelopes, offset pagination, scoped tokens, per-resource rate limits, key-value stores,
+//! datasets, pay-per-event charging, and runs that start real processes with the platform's
+//! environment variables pointed back at the emulator. Every request lands in an audit log
+//! (never with a token value in it).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), forge_emulator::EmulatorError> {
+//! use forge_emulator::{synth, Emulator, EmulatorConfig};
+//! let (fixture, _truth) = synth::generate(&synth::SynthConfig::default());
+//! let emu = Emulator::start(fixture, EmulatorConfig::default()).await?;
+//! println!("API at {}/v2", emu.base_url());
+//! emu.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+mod auth;
+mod error;
+pub mod fixture;
+mod process;
+mod ratelimit;
+mod routes;
+mod state;
+pub mod synth;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use error::EmulatorError;
+pub use fixture::{
+    ActorFixture, Behavior, Fixture, FixtureError, Permission, Permissions, RawJson, TokenSpec,
+};
+
+/// How the emulator behaves beyond what the fixture says.
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    /// Enforce Apify's per-resource limits (60/s default, 200/s KV records, 400/s run start and
+    /// dataset push) with 429 `rate-limit-exceeded`. Default true.
+    pub rate_limits: bool,
+    /// How long `run-sync-get-dataset-items` waits before answering 408 (Apify: 300 s).
+    pub run_sync_timeout: Duration,
+    /// Actor name -> argv of the process to start for a new run of that Actor.
+    pub actor_commands: HashMap<String, Vec<String>>,
+    /// Fixed latency added to every request (benchmarks).
+    pub latency: Option<Duration>,
+    /// Extra environment variables for started Actor processes.
+    pub extra_env: Vec<(String, String)>,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        EmulatorConfig {
+            rate_limits: true,
+            run_sync_timeout: Duration::from_secs(300),
+            actor_commands: HashMap::new(),
+            latency: None,
+            extra_env: Vec::new(),
+        }
+    }
+}
+
+/// One request as the audit log records it. It never contains a token value.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEntry {
+    pub method: String,
+    /// The path only, without the query.
+    pub path: String,
+    /// The query string, with the value of any `token` parameter replaced by `REDACTED`.
+    pub query: String,
+    /// The id of the token used (fixture token id or `run-token-<runId>`), if it was valid.
+    pub token_id: Option<String>,
+    pub status: u16,
+    /// The resource the request addressed, e.g. `actor:<id>`, `run:<id>`, `dataset:<id>`,
+    /// `key-value-store:<id>`, `user:<id>`.
+    pub resource: Option<String>,
+}
+
+/// Shared state behind every handler.
+pub(crate) struct Shared {
+    pub config: EmulatorConfig,
+    pub base_url: String,
+    pub state: RwLock<state::State>,
+    pub limiter: ratelimit::RateLimiter,
+    pub audit: Mutex<Vec<AuditEntry>>,
+    pub shutdown: watch::Sender<bool>,
+}
+
+/// Cheap handle to the shared state (axum router state).
+#[derive(Clone)]
+pub(crate) struct App(Arc<Shared>);
+
+impl std::ops::Deref for App {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl App {
+    fn new(
+        fixture: Fixture,
+        config: EmulatorConfig,
+        base_url: String,
+    ) -> Result<App, EmulatorError> {
+        // Seeded from the clock: ids of new runs need only be unique, not reproducible.
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
+        let state = state::State::load(fixture, seed)?;
+        let (shutdown, _) = watch::channel(false);
+        Ok(App(Arc::new(Shared {
+            config,
+            base_url,
+            state: RwLock::new(state),
+            limiter: ratelimit::RateLimiter::new(),
+            audit: Mutex::new(Vec::new()),
+            shutdown,
+        })))
+    }
+
+    pub fn read(&self) -> RwLockReadGuard<'_, state::State> {
+        self.state.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn write(&self) -> RwLockWriteGuard<'_, state::State> {
+        self.state.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn audit_log(&self) -> Vec<AuditEntry> {
+        self.audit.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn request_count(&self) -> usize {
+        self.audit.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+}
+
+/// Builds the emulator's router without binding a socket (for in-process use, e.g. with
+/// `tower::ServiceExt::oneshot`). `base_url` is what the emulator reports in URLs and passes to
+/// Actor processes.
+pub fn router(
+    fixture: Fixture,
+    config: EmulatorConfig,
+    base_url: &str,
+) -> Result<axum::Router, EmulatorError> {
+    let app = App::new(fixture, config, base_url.trim_end_matches('/').to_owned())?;
+    Ok(routes::router(app))
+}
+
+/// A running emulator on `127.0.0.1`.
+pub struct Emulator {
+    app: App,
+    base_url: String,
+    server: Option<JoinHandle<()>>,
+}
+
+impl Emulator {
+    /// Loads the fixture and serves it on `127.0.0.1:<free port>`.
+    pub async fn start(
+        fixture: Fixture,
+        config: EmulatorConfig,
+    ) -> Result<Emulator, EmulatorError> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let base_url = format!("http://{addr}");
+        let app = App::new(fixture, config, base_url.clone())?;
+        let router = routes::router(app.clone());
+        let mut stop = app.shutdown.subscribe();
+        let server = tokio::spawn(async move {
+            let graceful = async move {
+                let _ = stop.wait_for(|s| *s).await;
+            };
+            if let Err(e) = axum::serve(listener, router)
+                .with_graceful_shutdown(graceful)
+                .await
+            {
+                tracing::warn!("emulator server stopped: {e}");
+            }
+        });
+        tracing::debug!("emulator listening on {base_url}");
+        Ok(Emulator {
+            app,
+            base_url,
+            server: Some(server),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT` (without `/v2`).
+    pub fn base_url(&self) -> String {
+        self.base_url.clone()
+    }
+
+    /// The same router the server runs, sharing its state (for in-process requests).
+    pub fn router(&self) -> axum::Router {
+        routes::router(self.app.clone())
+    }
+
+    /// Every request so far, in order of completion.
+    pub fn audit_log(&self) -> Vec<AuditEntry> {
+        self.app.audit_log()
+    }
+
+    pub fn request_count(&self) -> usize {
+        self.app.request_count()
+    }
+
+    /// The current full Run object.
+    pub fn run(&self, run_id: &str) -> Option<serde_json::Value> {
+        let st = self.app.read();
+        st.run_index(run_id).map(|ri| st.run_value(ri))
+    }
+
+    /// All runs of the Actor with this name, oldest first.
+    pub fn runs_of(&self, actor_name: &str) -> Vec<serde_json::Value> {
+        let st = self.app.read();
+        st.actors
+            .iter()
+            .find(|a| a.name == actor_name)
+            .map(|a| a.runs.iter().map(|ri| st.run_value(*ri)).collect())
+            .unwrap_or_default()
+    }
+
+    /// A key-value record: (content type, bytes).
+    pub fn kv_record(&self, store_id: &str, key: &str) -> Option<(String, Vec<u8>)> {
+        let st = self.app.read();
+        let rec = st.stores.get(store_id)?.records.get(key)?;
+        Some((rec.content_type.clone(), rec.data.to_vec()))
+    }
+
+    /// All items of a dataset (empty if it does not exist).
+    pub fn dataset_items(&self, dataset_id: &str) -> Vec<serde_json::Value> {
+        let st = self.app.read();
+        st.datasets
+            .get(dataset_id)
+            .map(|d| d.items().into_owned())
+            .unwrap_or_default()
+    }
+
+    /// The captured stdout/stderr of a run's process.
+    pub fn run_log(&self, run_id: &str) -> Option<String> {
+        self.app.read().logs.get(run_id).cloned()
+    }
+
+    /// Stops the server and kills Actor processes still running.
+    pub async fn shutdown(mut self) {
+        self.app.shutdown.send_replace(true);
+        if let Some(server) = self.server.take() {
+            // Requests still waiting (e.g. a run-sync) must not hold the shutdown for minutes.
+            let abort = server.abort_handle();
+            if tokio::time::timeout(Duration::from_secs(5), server)
+                .await
+                .is_err()
+            {
+                abort.abort();
+            }
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.app.shutdown.send_replace(true);
+    }
+}

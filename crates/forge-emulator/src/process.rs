@@ -1,0 +1,588 @@
+//! The run lifecycle: creating a run, starting its process (or simulating it from the fixture's
+//! `behavior`), capturing its log, enforcing its timeout, and recording how it finished.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use chrono::Utc;
+use rand::RngExt;
+use serde_json::{json, Map, Value};
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::process::Command;
+use tokio::sync::watch;
+
+use crate::error::{ApiError, ApiResult};
+use crate::fixture::Behavior;
+use crate::routes::Params;
+use crate::state::{iso, Dataset, Items, Kvs, LiveRun, OwnRun, Principal, Record, Status};
+use crate::App;
+
+/// Compute unit price of the emulated platform (USD per CU; 1 CU = 1 GB-hour).
+pub(crate) const USD_PER_COMPUTE_UNIT: f64 = 0.4;
+
+/// Parent environment variables a started Actor keeps (everything else is cleared, so an
+/// `APIFY_TOKEN` of the developer's shell can never leak into an emulated run).
+const KEPT_ENV: [&str; 6] = [
+    "PATH",
+    "HOME",
+    "RUST_LOG",
+    "RUST_BACKTRACE",
+    "LLVM_PROFILE_FILE",
+    "TMPDIR",
+];
+
+/// Everything a new run needs after the state lock is released.
+pub(crate) struct Launch {
+    pub run_id: String,
+    pub run: Value,
+    pub actor_id: String,
+    pub full_name: String,
+    pub user_id: String,
+    pub build_id: String,
+    pub build_number: String,
+    pub kvs_id: String,
+    pub dataset_id: String,
+    pub rq_id: String,
+    pub memory_mb: u64,
+    pub timeout_secs: u64,
+    pub started_at: chrono::DateTime<Utc>,
+    pub max_total_charge_usd: Option<f64>,
+    pub max_items: Option<u64>,
+    pub pricing_info: Option<Value>,
+    /// The run token (a secret: never logged).
+    pub token: String,
+    pub command: Option<Vec<String>>,
+    pub behavior: Behavior,
+}
+
+/// Creates a run of actor `ai` (status RUNNING), its default storages and its run token.
+pub(crate) fn create_run(
+    app: &App,
+    starter: &Principal,
+    ai: usize,
+    params: &Params,
+    content_type: Option<&str>,
+    input: Bytes,
+) -> ApiResult<Launch> {
+    let mut st = app.write();
+    let actor = &st.actors[ai];
+    let dro = actor
+        .actor
+        .get("defaultRunOptions")
+        .cloned()
+        .unwrap_or(Value::Null);
+    let build_spec = params
+        .value("build")
+        .map(str::to_owned)
+        .or_else(|| dro.get("build").and_then(Value::as_str).map(str::to_owned))
+        .unwrap_or_else(|| "latest".to_owned());
+    let timeout_secs = match params.u64("timeout")? {
+        Some(t) => t,
+        None => dro
+            .get("timeoutSecs")
+            .and_then(Value::as_u64)
+            .unwrap_or(3600),
+    };
+    let memory_mb = match params.u64("memory")? {
+        Some(m) => m,
+        None => dro
+            .get("memoryMbytes")
+            .and_then(Value::as_u64)
+            .unwrap_or(1024),
+    };
+    if !(128..=32768).contains(&memory_mb) || !memory_mb.is_power_of_two() {
+        return Err(ApiError::bad_request(
+            "invalid-value",
+            format!("Memory must be a power of 2 between 128 and 32768 MB, got {memory_mb}"),
+        ));
+    }
+    let max_items = params.u64("maxItems")?;
+    let max_total_charge_usd = params.f64("maxTotalChargeUsd")?;
+    let (build_id, build_number) = match st.pick_build(ai, &build_spec) {
+        Some(b) => (
+            b.get("id").and_then(Value::as_str).unwrap_or("").to_owned(),
+            b.get("buildNumber")
+                .and_then(Value::as_str)
+                .unwrap_or("0.0.1")
+                .to_owned(),
+        ),
+        None if actor.builds.is_empty() => (String::new(), "0.0.1".to_owned()),
+        None => {
+            return Err(ApiError::bad_request(
+                "unknown-build-tag",
+                format!("Build with tag or number \"{build_spec}\" was not found"),
+            ))
+        }
+    };
+    let actor_id = actor.id.clone();
+    let actor_name = actor.name.clone();
+    let full_name = format!("{}/{}", actor.username, actor.name);
+    let pricing_info = actor
+        .actor
+        .get("pricingInfos")
+        .and_then(Value::as_array)
+        .and_then(|p| p.last())
+        .cloned();
+    let behavior = actor.behavior.clone().unwrap_or_default();
+    let user_id = st.user_id.clone();
+    // Actors without builds in the fixture still run: they get a made-up build id.
+    let build_id = if build_id.is_empty() {
+        st.new_id()
+    } else {
+        build_id
+    };
+    let run_id = st.new_id();
+    let kvs_id = st.new_id();
+    let dataset_id = st.new_id();
+    let rq_id = st.new_id();
+    let token = format!("apify_api_run_{}{}", st.new_id(), st.new_id());
+    let now = Utc::now();
+    let started = iso(now);
+
+    let mut options = json!({
+        "build": build_spec,
+        "timeoutSecs": timeout_secs,
+        "memoryMbytes": memory_mb,
+        "diskMbytes": memory_mb * 2,
+    });
+    if let Some(n) = max_items {
+        options["maxItems"] = json!(n);
+    }
+    if let Some(usd) = max_total_charge_usd {
+        options["maxTotalChargeUsd"] = json!(usd);
+    }
+    let mut run = json!({
+        "id": run_id,
+        "actId": actor_id,
+        "userId": user_id,
+        "actorTaskId": null,
+        "startedAt": started,
+        "finishedAt": null,
+        "status": "RUNNING",
+        "statusMessage": null,
+        "isStatusMessageTerminal": null,
+        "meta": { "origin": "API" },
+        "stats": {
+            "inputBodyLen": input.len(),
+            "migrationCount": 0, "rebootCount": 0, "restartCount": 0, "resurrectCount": 0,
+            "memAvgBytes": 0, "memMaxBytes": 0, "memCurrentBytes": 0,
+            "cpuAvgUsage": 0, "cpuMaxUsage": 0, "cpuCurrentUsage": 0,
+            "netRxBytes": 0, "netTxBytes": 0,
+            "durationMillis": 0, "runTimeSecs": 0, "metamorph": 0, "computeUnits": 0
+        },
+        "options": options,
+        "buildId": build_id,
+        "buildNumber": build_number,
+        "exitCode": null,
+        "generalAccess": "FOLLOW_USER_SETTING",
+        "defaultKeyValueStoreId": kvs_id,
+        "defaultDatasetId": dataset_id,
+        "defaultRequestQueueId": rq_id,
+        "storageIds": {
+            "datasets": { "default": dataset_id },
+            "keyValueStores": { "default": kvs_id },
+            "requestQueues": { "default": rq_id }
+        },
+        // Absolute (apify-client rejects relative URLs); nothing listens there.
+        "containerUrl": format!("{}/container/{run_id}", app.base_url),
+        "usage": { "ACTOR_COMPUTE_UNITS": 0 },
+        "usageTotalUsd": 0,
+        "usageUsd": { "ACTOR_COMPUTE_UNITS": 0 },
+        "chargedEventCounts": {},
+        "platformUsageBillingModel": "USER",
+    });
+    if let Some(p) = &pricing_info {
+        run["pricingInfo"] = p.clone();
+    }
+    st.insert_run(ai, &run);
+
+    let mut records = std::collections::BTreeMap::new();
+    if !input.is_empty() {
+        records.insert(
+            "INPUT".to_owned(),
+            Record {
+                content_type: content_type.unwrap_or("application/json").to_owned(),
+                data: input,
+            },
+        );
+    }
+    st.stores.insert(
+        kvs_id.clone(),
+        Kvs {
+            id: kvs_id.clone(),
+            act_id: Some(actor_id.clone()),
+            run_id: Some(run_id.clone()),
+            created_at: started.clone(),
+            modified_at: started.clone(),
+            records,
+        },
+    );
+    st.datasets.insert(
+        dataset_id.clone(),
+        Dataset {
+            id: dataset_id.clone(),
+            act_id: Some(actor_id.clone()),
+            run_id: Some(run_id.clone()),
+            created_at: started.clone(),
+            modified_at: started.clone(),
+            items: Items::Parsed(Vec::new()),
+        },
+    );
+    // The run token carries the starter's scope, plus its own run's storages.
+    st.tokens.insert(
+        token.clone(),
+        Principal {
+            token_id: format!("run-token-{run_id}"),
+            permissions: starter.permissions.clone(),
+            own_run: Some(OwnRun {
+                run_id: run_id.clone(),
+                kvs_id: kvs_id.clone(),
+                dataset_id: dataset_id.clone(),
+            }),
+        },
+    );
+    let (done, _) = watch::channel(false);
+    let (abort, _) = watch::channel(false);
+    st.live.insert(
+        run_id.clone(),
+        LiveRun {
+            done,
+            abort,
+            has_process: false,
+        },
+    );
+    if let Some(stats) = st.actors[ai]
+        .actor
+        .get_mut("stats")
+        .and_then(Value::as_object_mut)
+    {
+        let total = stats.get("totalRuns").and_then(Value::as_u64).unwrap_or(0) + 1;
+        stats.insert("totalRuns".into(), json!(total));
+        stats.insert("lastRunStartedAt".into(), json!(started));
+    }
+    let command = app.config.actor_commands.get(&actor_name).cloned();
+    Ok(Launch {
+        run_id,
+        run,
+        actor_id,
+        full_name,
+        user_id,
+        build_id,
+        build_number,
+        kvs_id,
+        dataset_id,
+        rq_id,
+        memory_mb,
+        timeout_secs,
+        started_at: now,
+        max_total_charge_usd,
+        max_items,
+        pricing_info,
+        token,
+        command,
+        behavior,
+    })
+}
+
+/// Starts the run: a real process when one is configured for the Actor, else a simulation that
+/// finishes before this returns.
+pub(crate) fn launch(app: &App, launch: Launch) {
+    match launch.command.clone() {
+        Some(argv) if !argv.is_empty() => {
+            if let Some(live) = app.write().live.get_mut(&launch.run_id) {
+                live.has_process = true;
+            }
+            tokio::spawn(run_process(app.clone(), launch, argv));
+        }
+        _ => simulate(app, &launch),
+    }
+}
+
+fn simulate(app: &App, launch: &Launch) {
+    let b = &launch.behavior;
+    let succeeded = {
+        let mut st = app.write();
+        if let Some(ds) = st.datasets.get_mut(&launch.dataset_id) {
+            ds.items_mut().extend(b.items.iter().cloned());
+        }
+        st.rng.random::<f64>() < b.success_rate
+    };
+    let (status, exit) = if succeeded {
+        (Status::Succeeded, 0)
+    } else {
+        (Status::Failed, 1)
+    };
+    finish_run(
+        app,
+        &launch.run_id,
+        status,
+        Some(exit),
+        Some(b.duration_secs.max(0.0)),
+        Some(b.usd_per_run.max(0.0)),
+    );
+}
+
+/// The platform environment of a run (`ACTOR_*` plus the legacy `APIFY_*` names).
+fn platform_env(app: &App, l: &Launch) -> Vec<(String, String)> {
+    let started = iso(l.started_at);
+    let mut env: Vec<(&str, String)> = vec![
+        ("APIFY_IS_AT_HOME", "1".into()),
+        ("APIFY_TOKEN", l.token.clone()),
+        ("APIFY_API_BASE_URL", app.base_url.clone()),
+        ("APIFY_API_PUBLIC_BASE_URL", app.base_url.clone()),
+        ("ACTOR_ID", l.actor_id.clone()),
+        ("APIFY_ACTOR_ID", l.actor_id.clone()),
+        ("ACTOR_RUN_ID", l.run_id.clone()),
+        ("APIFY_ACTOR_RUN_ID", l.run_id.clone()),
+        ("ACTOR_BUILD_ID", l.build_id.clone()),
+        ("APIFY_ACTOR_BUILD_ID", l.build_id.clone()),
+        ("ACTOR_BUILD_NUMBER", l.build_number.clone()),
+        ("APIFY_ACTOR_BUILD_NUMBER", l.build_number.clone()),
+        ("ACTOR_DEFAULT_KEY_VALUE_STORE_ID", l.kvs_id.clone()),
+        ("APIFY_DEFAULT_KEY_VALUE_STORE_ID", l.kvs_id.clone()),
+        ("ACTOR_DEFAULT_DATASET_ID", l.dataset_id.clone()),
+        ("APIFY_DEFAULT_DATASET_ID", l.dataset_id.clone()),
+        ("ACTOR_DEFAULT_REQUEST_QUEUE_ID", l.rq_id.clone()),
+        ("APIFY_DEFAULT_REQUEST_QUEUE_ID", l.rq_id.clone()),
+        (
+            "ACTOR_STORAGES_JSON",
+            json!({
+                "keyValueStores": { "default": l.kvs_id },
+                "datasets": { "default": l.dataset_id },
+                "requestQueues": { "default": l.rq_id },
+            })
+            .to_string(),
+        ),
+        ("ACTOR_INPUT_KEY", "INPUT".into()),
+        ("APIFY_INPUT_KEY", "INPUT".into()),
+        ("ACTOR_MEMORY_MBYTES", l.memory_mb.to_string()),
+        ("APIFY_MEMORY_MBYTES", l.memory_mb.to_string()),
+        ("ACTOR_STARTED_AT", started.clone()),
+        ("APIFY_STARTED_AT", started),
+        ("APIFY_USER_ID", l.user_id.clone()),
+        ("ACTOR_FULL_NAME", l.full_name.clone()),
+        ("ACTOR_PERMISSION_LEVEL", "LIMITED_PERMISSIONS".into()),
+    ];
+    if l.timeout_secs > 0 {
+        let at = iso(l.started_at + chrono::Duration::seconds(l.timeout_secs as i64));
+        env.push(("ACTOR_TIMEOUT_AT", at.clone()));
+        env.push(("APIFY_TIMEOUT_AT", at));
+    }
+    if let Some(usd) = l.max_total_charge_usd {
+        env.push(("ACTOR_MAX_TOTAL_CHARGE_USD", usd.to_string()));
+    }
+    if let Some(n) = l.max_items {
+        env.push(("ACTOR_MAX_PAID_DATASET_ITEMS", n.to_string()));
+    }
+    if let Some(p) = &l.pricing_info {
+        env.push(("APIFY_ACTOR_PRICING_INFO", p.to_string()));
+        env.push(("APIFY_CHARGED_ACTOR_EVENT_COUNTS", "{}".into()));
+    }
+    let mut out: Vec<(String, String)> = env.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    out.extend(app.config.extra_env.iter().cloned());
+    out
+}
+
+async fn run_process(app: App, launch: Launch, argv: Vec<String>) {
+    let run_id = launch.run_id.clone();
+    let mut cmd = Command::new(&argv[0]);
+    cmd.args(&argv[1..]).env_clear();
+    for key in KEPT_ENV {
+        if let Some(v) = std::env::var_os(key) {
+            cmd.env(key, v);
+        }
+    }
+    cmd.envs(platform_env(&app, &launch))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let started = Instant::now();
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            append_log(
+                &app,
+                &run_id,
+                &format!("Cannot start the Actor process {:?}: {e}", argv[0]),
+            );
+            finish_run(&app, &run_id, Status::Failed, None, Some(0.0), None);
+            return;
+        }
+    };
+    let mut pumps = Vec::new();
+    if let Some(out) = child.stdout.take() {
+        pumps.push(tokio::spawn(pump_log(app.clone(), run_id.clone(), out)));
+    }
+    if let Some(err) = child.stderr.take() {
+        pumps.push(tokio::spawn(pump_log(app.clone(), run_id.clone(), err)));
+    }
+    let (mut abort_rx, mut shutdown_rx) = {
+        let st = app.read();
+        let abort = st.live.get(&run_id).map(|l| l.abort.subscribe());
+        (abort, app.shutdown.subscribe())
+    };
+    let timeout = async {
+        if launch.timeout_secs > 0 {
+            tokio::time::sleep(Duration::from_secs(launch.timeout_secs)).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    let aborted = async {
+        match abort_rx.as_mut() {
+            Some(rx) => {
+                let _ = rx.wait_for(|a| *a).await;
+            }
+            None => std::future::pending::<()>().await,
+        }
+    };
+    let (status, exit_code) = tokio::select! {
+        res = child.wait() => match res {
+            Ok(s) if s.success() => (Status::Succeeded, Some(0)),
+            Ok(s) => (Status::Failed, s.code()),
+            Err(_) => (Status::Failed, None),
+        },
+        _ = timeout => {
+            let _ = child.kill().await;
+            append_log(&app, &run_id, "The Actor run timed out and was killed.");
+            (Status::TimedOut, None)
+        }
+        _ = aborted => {
+            let _ = child.kill().await;
+            append_log(&app, &run_id, "The Actor run was aborted.");
+            (Status::Aborted, None)
+        }
+        _ = async { let _ = shutdown_rx.wait_for(|s| *s).await; } => {
+            let _ = child.kill().await;
+            (Status::Aborted, None)
+        }
+    };
+    // Let the log pumps drain; a grandchild holding the pipes open must not stall the finish.
+    for pump in pumps {
+        let abort = pump.abort_handle();
+        if tokio::time::timeout(Duration::from_millis(500), pump)
+            .await
+            .is_err()
+        {
+            abort.abort();
+        }
+    }
+    let runtime = started.elapsed().as_secs_f64();
+    finish_run(&app, &run_id, status, exit_code, Some(runtime), None);
+}
+
+async fn pump_log(app: App, run_id: String, stream: impl AsyncRead + Unpin) {
+    let mut lines = BufReader::new(stream).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        append_log(&app, &run_id, &line);
+    }
+}
+
+fn append_log(app: &App, run_id: &str, line: &str) {
+    let mut st = app.write();
+    let log = st.logs.entry(run_id.to_owned()).or_default();
+    log.push_str(&iso(Utc::now()));
+    log.push(' ');
+    log.push_str(line);
+    log.push('\n');
+}
+
+/// Records a run's end: status, exit code, run time, compute units and cost; wakes waiters.
+/// `usd` overrides the compute cost (simulated runs); charged events already in
+/// `usageTotalUsd` are kept.
+pub(crate) fn finish_run(
+    app: &App,
+    run_id: &str,
+    status: Status,
+    exit_code: Option<i32>,
+    runtime_secs: Option<f64>,
+    usd: Option<f64>,
+) {
+    let mut st = app.write();
+    let Some(ri) = st.run_index(run_id) else {
+        return;
+    };
+    if st.runs[ri as usize].status.is_terminal() {
+        return;
+    }
+    let now = Utc::now();
+    st.update_run(ri, |m| {
+        let started = m
+            .get("startedAt")
+            .and_then(Value::as_str)
+            .and_then(crate::state::parse_time)
+            .unwrap_or(now);
+        let runtime = runtime_secs
+            .unwrap_or_else(|| (now - started).num_milliseconds() as f64 / 1000.0)
+            .max(0.0);
+        let memory_mb = m
+            .get("options")
+            .and_then(|o| o.get("memoryMbytes"))
+            .and_then(Value::as_f64)
+            .unwrap_or(1024.0);
+        let cu = memory_mb / 1024.0 * runtime / 3600.0;
+        let charged = m
+            .get("usageTotalUsd")
+            .and_then(Value::as_f64)
+            .unwrap_or(0.0);
+        let compute_usd = usd.unwrap_or(cu * USD_PER_COMPUTE_UNIT);
+        m.insert("status".into(), json!(status.as_str()));
+        m.insert("finishedAt".into(), json!(iso(now)));
+        m.insert("exitCode".into(), json!(exit_code));
+        let stats = obj(m, "stats");
+        stats.insert("runTimeSecs".into(), json!(round(runtime, 3)));
+        stats.insert(
+            "durationMillis".into(),
+            json!((runtime * 1000.0).round() as u64),
+        );
+        stats.insert("computeUnits".into(), json!(round(cu, 6)));
+        obj(m, "usage").insert("ACTOR_COMPUTE_UNITS".into(), json!(round(cu, 6)));
+        obj(m, "usageUsd").insert("ACTOR_COMPUTE_UNITS".into(), json!(round(compute_usd, 6)));
+        m.insert(
+            "usageTotalUsd".into(),
+            json!(round(charged + compute_usd, 6)),
+        );
+    });
+    if let Some(live) = st.live.get(run_id) {
+        live.done.send_replace(true);
+    }
+}
+
+/// The object under `key`, created if missing or not an object.
+pub(crate) fn obj<'a>(m: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String, Value> {
+    let v = m.entry(key.to_owned()).or_insert_with(|| json!({}));
+    if !v.is_object() {
+        *v = json!({});
+    }
+    match v {
+        Value::Object(o) => o,
+        _ => unreachable!("set to an object above"),
+    }
+}
+
+pub(crate) fn round(x: f64, digits: i32) -> f64 {
+    let f = 10f64.powi(digits);
+    (x * f).round() / f
+}
+
+/// Waits until the run is terminal, at most `max`; true when it is.
+pub(crate) async fn wait_finished(app: &App, run_id: &str, max: Duration) -> bool {
+    let rx = {
+        let st = app.read();
+        let Some(ri) = st.run_index(run_id) else {
+            return false;
+        };
+        if st.runs[ri as usize].status.is_terminal() {
+            return true;
+        }
+        st.live.get(run_id).map(|l| l.done.subscribe())
+    };
+    let Some(mut rx) = rx else {
+        return false;
+    };
+    tokio::time::timeout(max, async move { rx.wait_for(|d| *d).await.is_ok() })
+        .await
+        .unwrap_or(false)
+}
