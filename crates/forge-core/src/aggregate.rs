@@ -24,7 +24,10 @@ pub struct Windows {
 impl Windows {
     /// `days` is clamped to at least [`RECENT_DAYS`], so "recent" always fits in "current".
     pub fn new(as_of: DateTime<Utc>, days: u32) -> Windows {
-        Windows { as_of, days: days.max(RECENT_DAYS) }
+        Windows {
+            as_of,
+            days: days.max(RECENT_DAYS),
+        }
     }
     pub fn range_start(&self) -> DateTime<Utc> {
         self.as_of - Duration::days(2 * self.days as i64)
@@ -141,7 +144,11 @@ impl RunAggregate {
             self.outside_range += 1;
             return;
         };
-        let cost = if run.usage_total_usd.is_finite() { run.usage_total_usd.max(0.0) } else { 0.0 };
+        let cost = if run.usage_total_usd.is_finite() {
+            run.usage_total_usd.max(0.0)
+        } else {
+            0.0
+        };
         let totals = &mut self.daily[day];
         totals.status.add(run.status);
         totals.cost_usd += cost;
@@ -235,6 +242,9 @@ mod tests {
         assert!((agg.current().cost_usd - 0.6).abs() < 1e-12);
         assert_eq!(agg.duration_current.count(), 2);
         assert_eq!(agg.origins_current.get("API"), Some(&2));
-        assert_eq!(agg.last_succeeded_at.unwrap(), run(10, JobStatus::Succeeded, 0.0).finished_at.unwrap());
+        assert_eq!(
+            agg.last_succeeded_at.unwrap(),
+            run(10, JobStatus::Succeeded, 0.0).finished_at.unwrap()
+        );
     }
 }

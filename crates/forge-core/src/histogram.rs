@@ -88,8 +88,12 @@ impl LogHistogram {
         if n1 == 0.0 || n2 == 0.0 {
             return None;
         }
-        let keys: std::collections::BTreeSet<u16> =
-            self.buckets.keys().chain(other.buckets.keys()).copied().collect();
+        let keys: std::collections::BTreeSet<u16> = self
+            .buckets
+            .keys()
+            .chain(other.buckets.keys())
+            .copied()
+            .collect();
         let mut rank_sum_1 = 0.0;
         let mut next_rank = 1.0;
         let mut tie_term = 0.0;

@@ -69,7 +69,11 @@ impl InputSchema {
                 let path = e.instance_path().to_string();
                 let field = path.trim_start_matches('/').to_string();
                 FieldError {
-                    field: if field.is_empty() { missing_field(&e.to_string()) } else { field },
+                    field: if field.is_empty() {
+                        missing_field(&e.to_string())
+                    } else {
+                        field
+                    },
                     message: e.to_string(),
                 }
             })
@@ -86,7 +90,11 @@ impl InputSchema {
 
 /// For a root-level error ("\"x\" is a required property"), the field is inside the message.
 fn missing_field(message: &str) -> String {
-    message.split('"').nth(1).map(str::to_string).unwrap_or_else(|| "(input)".into())
+    message
+        .split('"')
+        .nth(1)
+        .map(str::to_string)
+        .unwrap_or_else(|| "(input)".into())
 }
 
 fn json_kind(v: &Value) -> &'static str {
@@ -102,8 +110,10 @@ fn json_kind(v: &Value) -> &'static str {
 
 /// Top-level defaults, as the platform applies them: a missing property takes its default.
 fn apply_defaults(schema: &Value, input: &mut Value) {
-    let (Some(props), Some(obj)) = (schema.get("properties").and_then(Value::as_object), input.as_object_mut())
-    else {
+    let (Some(props), Some(obj)) = (
+        schema.get("properties").and_then(Value::as_object),
+        input.as_object_mut(),
+    ) else {
         return;
     };
     for (name, prop) in props {
@@ -124,11 +134,16 @@ pub fn to_json_schema(schema: &Value) -> Value {
                 let v = match k.as_str() {
                     "properties" | "patternProperties" | "definitions" | "$defs" => match v {
                         Value::Object(props) => Value::Object(
-                            props.iter().map(|(pk, pv)| (pk.clone(), to_json_schema(pv))).collect(),
+                            props
+                                .iter()
+                                .map(|(pk, pv)| (pk.clone(), to_json_schema(pv)))
+                                .collect(),
                         ),
                         other => other.clone(),
                     },
-                    "items" | "additionalProperties" | "not" | "if" | "then" | "else" => to_json_schema(v),
+                    "items" | "additionalProperties" | "not" | "if" | "then" | "else" => {
+                        to_json_schema(v)
+                    }
                     "anyOf" | "oneOf" | "allOf" => match v {
                         Value::Array(xs) => Value::Array(xs.iter().map(to_json_schema).collect()),
                         other => other.clone(),
@@ -179,8 +194,14 @@ mod tests {
     #[test]
     fn defaults_are_applied_to_missing_fields_only() {
         let s = InputSchema::parse(SCHEMA).unwrap();
-        assert_eq!(s.resolve(None).unwrap(), json!({"windowDays": 30, "ack": []}));
-        assert_eq!(s.resolve(Some(&json!({"windowDays": 14}))).unwrap()["windowDays"], 14);
+        assert_eq!(
+            s.resolve(None).unwrap(),
+            json!({"windowDays": 30, "ack": []})
+        );
+        assert_eq!(
+            s.resolve(Some(&json!({"windowDays": 14}))).unwrap()["windowDays"],
+            14
+        );
     }
 
     #[test]
@@ -200,6 +221,9 @@ mod tests {
         let s = InputSchema::parse(SCHEMA).unwrap();
         assert!(s.resolve(Some(&json!({"asOf": null}))).is_ok());
         let err = s.resolve(Some(&json!([1]))).unwrap_err();
-        assert_eq!(err.to_string(), "invalid input: (input): must be a JSON object, got an array");
+        assert_eq!(
+            err.to_string(),
+            "invalid input: (input): must be a JSON object, got an array"
+        );
     }
 }

@@ -123,15 +123,28 @@ mod tests {
     use super::*;
 
     fn subject(id: &str) -> Subject {
-        Subject { actor_id: id.into(), actor_name: "a".into(), build_number: None }
+        Subject {
+            actor_id: id.into(),
+            actor_name: "a".into(),
+            build_number: None,
+        }
     }
 
     #[test]
     fn signal_ids_are_stable_and_distinct() {
         let a = signal_id("fleet-analytics", "FA-NO-SUCCESS", &subject("x1"));
-        assert_eq!(a, signal_id("fleet-analytics", "FA-NO-SUCCESS", &subject("x1")));
-        assert_ne!(a, signal_id("fleet-analytics", "FA-NO-SUCCESS", &subject("x2")));
-        assert_ne!(a, signal_id("fleet-analytics", "FA-COST-JUMP", &subject("x1")));
+        assert_eq!(
+            a,
+            signal_id("fleet-analytics", "FA-NO-SUCCESS", &subject("x1"))
+        );
+        assert_ne!(
+            a,
+            signal_id("fleet-analytics", "FA-NO-SUCCESS", &subject("x2"))
+        );
+        assert_ne!(
+            a,
+            signal_id("fleet-analytics", "FA-COST-JUMP", &subject("x1"))
+        );
         assert_eq!(a.len(), 16);
     }
 }

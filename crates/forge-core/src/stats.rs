@@ -72,7 +72,10 @@ mod tests {
     fn wilson_matches_reference_values() {
         // Reference: 8 of 10 gives (0.4902, 0.9433) at 95 %.
         let (lo, hi) = wilson_interval(8, 10, 1.959964);
-        assert!((lo - 0.4902).abs() < 1e-3 && (hi - 0.9433).abs() < 1e-3, "{lo} {hi}");
+        assert!(
+            (lo - 0.4902).abs() < 1e-3 && (hi - 0.9433).abs() < 1e-3,
+            "{lo} {hi}"
+        );
         assert_eq!(wilson_interval(0, 0, 1.96), (0.0, 1.0));
     }
 

@@ -3,7 +3,9 @@
 
 use crate::aggregate::{RunAggregate, StatusCounts, Windows, RECENT_DAYS};
 use crate::model::{ActorInfo, BuildInfo, JobStatus, RunDetail};
-use crate::signal::{decide, rank, signal_id, Decision, Impact, Severity, Signal, Subject, SCHEMA_VERSION};
+use crate::signal::{
+    decide, rank, signal_id, Decision, Impact, Severity, Signal, Subject, SCHEMA_VERSION,
+};
 use crate::stats::{benjamini_hochberg, binomial_upper_tail, shrunk_rate, wilson_interval};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -154,7 +156,11 @@ pub struct Rate {
 
 fn rate(success: u64, n: u64) -> Rate {
     let (lo, hi) = wilson_interval(success, n, Z95);
-    Rate { value: (n > 0).then(|| round4(success as f64 / n as f64)), ci95: [round4(lo), round4(hi)], n }
+    Rate {
+        value: (n > 0).then(|| round4(success as f64 / n as f64)),
+        ci95: [round4(lo), round4(hi)],
+        n,
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -308,11 +314,18 @@ fn round2(x: f64) -> f64 {
 }
 
 fn runs_of(status: StatusCounts) -> Runs {
-    Runs { total: status.total(), by_status: status }
+    Runs {
+        total: status.total(),
+        by_status: status,
+    }
 }
 
 fn quantiles(h: &crate::histogram::LogHistogram) -> Quantiles {
-    Quantiles { p50: h.quantile(0.5).map(round2), p95: h.quantile(0.95).map(round2), n: h.count() }
+    Quantiles {
+        p50: h.quantile(0.5).map(round2),
+        p95: h.quantile(0.95).map(round2),
+        n: h.count(),
+    }
 }
 
 fn median(mut xs: Vec<f64>) -> Option<f64> {
@@ -321,7 +334,11 @@ fn median(mut xs: Vec<f64>) -> Option<f64> {
     }
     xs.sort_by(f64::total_cmp);
     let m = xs.len() / 2;
-    Some(if xs.len() % 2 == 1 { xs[m] } else { (xs[m - 1] + xs[m]) / 2.0 })
+    Some(if xs.len() % 2 == 1 {
+        xs[m]
+    } else {
+        (xs[m - 1] + xs[m]) / 2.0
+    })
 }
 
 /// A candidate signal before multiple-testing control decides whether it stands.
@@ -337,6 +354,9 @@ struct Candidate {
     build_number: Option<String>,
     /// Health points this problem costs, by component.
     lost: Vec<(&'static str, f64)>,
+    /// Passes the practical-effect gate. A test that does not still joins the
+    /// Benjamini–Hochberg family: the family is every actor tested, not only the alarming ones.
+    material: bool,
 }
 
 /// Analyses the fleet. Pure: the same arguments give the same findings, byte for byte.
@@ -374,27 +394,38 @@ pub fn analyze(
     }
 
     // Benjamini–Hochberg per rule: a fleet of hundreds must not page on noise.
-    let mut keep = vec![true; candidates.len()];
+    let mut keep: Vec<bool> = candidates.iter().map(|c| c.material).collect();
     let mut q_values = vec![None; candidates.len()];
     for rule in ["FA-FAILURE-SPIKE", "FA-COST-JUMP"] {
-        let idx: Vec<usize> =
-            (0..candidates.len()).filter(|&i| candidates[i].rule == rule && candidates[i].p_value.is_some()).collect();
-        let ps: Vec<f64> = idx.iter().map(|&i| candidates[i].p_value.unwrap_or(1.0)).collect();
+        let idx: Vec<usize> = (0..candidates.len())
+            .filter(|&i| candidates[i].rule == rule && candidates[i].p_value.is_some())
+            .collect();
+        let ps: Vec<f64> = idx
+            .iter()
+            .map(|&i| candidates[i].p_value.unwrap_or(1.0))
+            .collect();
         for (k, q) in idx.iter().zip(benjamini_hochberg(&ps)) {
             q_values[*k] = Some(q);
-            keep[*k] = q <= config.fdr_q;
+            keep[*k] = keep[*k] && q <= config.fdr_q;
         }
     }
     // One signal per subject and cause: "nothing succeeds" subsumes "fails more than usual".
-    let no_success: BTreeSet<usize> =
-        candidates.iter().filter(|c| c.rule == "FA-NO-SUCCESS").map(|c| c.actor).collect();
+    let no_success: BTreeSet<usize> = candidates
+        .iter()
+        .filter(|c| c.rule == "FA-NO-SUCCESS")
+        .map(|c| c.actor)
+        .collect();
     for (k, c) in candidates.iter().enumerate() {
         if c.rule == "FA-FAILURE-SPIKE" && no_success.contains(&c.actor) {
             keep[k] = false;
         }
     }
 
-    let acknowledged: BTreeSet<&str> = config.acknowledged_signals.iter().map(String::as_str).collect();
+    let acknowledged: BTreeSet<&str> = config
+        .acknowledged_signals
+        .iter()
+        .map(String::as_str)
+        .collect();
     let mut lost_by_actor: Vec<Vec<LostPoints>> = vec![Vec::new(); actors.len()];
     let mut signals: Vec<Signal> = Vec::new();
     for (k, c) in candidates.into_iter().enumerate() {
@@ -417,7 +448,11 @@ pub fn analyze(
             .map(|s| s.first_seen_at)
             .unwrap_or(as_of);
         for (component, points) in &c.lost {
-            lost_by_actor[c.actor].push(LostPoints { component, points: round2(*points), reason: c.title.clone() });
+            lost_by_actor[c.actor].push(LostPoints {
+                component,
+                points: round2(*points),
+                reason: c.title.clone(),
+            });
         }
         signals.push(Signal {
             acknowledged: acknowledged.contains(id.as_str()),
@@ -442,7 +477,12 @@ pub fn analyze(
     let mut weight_sum = 0.0;
     for (i, a) in actors.iter().enumerate() {
         let cur = a.runs.current();
-        let s = shrunk_rate(cur.status.succeeded, cur.status.decided(), fleet_success, SHRINK_STRENGTH);
+        let s = shrunk_rate(
+            cur.status.succeeded,
+            cur.status.decided(),
+            fleet_success,
+            SHRINK_STRENGTH,
+        );
         let reliability = 40.0 * ((0.99 - s) / (0.99 - 0.5)).clamp(0.0, 1.0);
         let mut lost = Vec::new();
         if reliability >= 0.01 {
@@ -479,13 +519,25 @@ pub fn analyze(
     }
     let fleet_lost: BTreeMap<&'static str, f64> = weighted_lost
         .into_iter()
-        .map(|(c, v)| (c, round2(if weight_sum > 0.0 { v / weight_sum } else { 0.0 })))
+        .map(|(c, v)| {
+            (
+                c,
+                round2(if weight_sum > 0.0 {
+                    v / weight_sum
+                } else {
+                    0.0
+                }),
+            )
+        })
         .collect();
     let fleet_score = round2(100.0 - fleet_lost.values().sum::<f64>());
 
     let fleet = FleetTotals {
         actors: actors.len(),
-        actors_with_runs: actors.iter().filter(|a| a.runs.current().status.total() > 0).count(),
+        actors_with_runs: actors
+            .iter()
+            .filter(|a| a.runs.current().status.total() > 0)
+            .count(),
         runs: runs_of(fleet_current),
         previous_runs: runs_of(fleet_previous),
         success_rate: rate(fleet_current.succeeded, fleet_current.decided()),
@@ -493,7 +545,10 @@ pub fn analyze(
         cost_usd: round4(cost),
         previous_cost_usd: round4(prev_cost),
         projected_monthly_usd: round2(recent_cost / RECENT_DAYS as f64 * DAYS_PER_MONTH),
-        health_score: HealthScore { score: fleet_score, lost: fleet_lost },
+        health_score: HealthScore {
+            score: fleet_score,
+            lost: fleet_lost,
+        },
     };
 
     let snapshot = FleetSnapshot {
@@ -540,9 +595,12 @@ pub fn analyze(
             .collect(),
     };
 
-    let week_over_week = previous.filter(|p| p.tool == TOOL).map(|p| week_over_week(p, &snapshot));
+    let week_over_week = previous
+        .filter(|p| p.tool == TOOL)
+        .map(|p| week_over_week(p, &snapshot));
     let rows = reports.iter().map(|r| actor_row(r, &signals)).collect();
-    let (open, acked): (Vec<Signal>, Vec<Signal>) = signals.into_iter().partition(|s| !s.acknowledged);
+    let (open, acked): (Vec<Signal>, Vec<Signal>) =
+        signals.into_iter().partition(|s| !s.acknowledged);
     let (decision, reason_codes) = decide(&open);
     let urgent = open.iter().filter(|s| s.severity >= Severity::High).count();
     let summary = format!(
@@ -573,7 +631,11 @@ pub fn analyze(
         signals: open,
         acknowledged: acked,
     };
-    FleetFindings { output, snapshot, rows }
+    FleetFindings {
+        output,
+        snapshot,
+        rows,
+    }
 }
 
 fn component_max(component: &str) -> f64 {
@@ -624,6 +686,7 @@ fn actor_candidates(
             recommendation: "Open the latest failed run's log in Console; if a build changed since the last success, roll back to that build.".into(),
             build_number: None,
             lost: vec![("trend", 20.0)],
+            material: true,
         });
     }
 
@@ -631,12 +694,22 @@ fn actor_candidates(
     let n_r = recent.status.decided();
     if n_r >= config.min_runs {
         let k = recent.status.failures();
-        let p0 = shrunk_rate(before.status.failures(), before.status.decided(), fleet_failure, SHRINK_STRENGTH);
+        let p0 = shrunk_rate(
+            before.status.failures(),
+            before.status.decided(),
+            fleet_failure,
+            SHRINK_STRENGTH,
+        );
         let observed = k as f64 / n_r as f64;
         let p = binomial_upper_tail(k, n_r, p0);
-        if observed - p0 >= config.failure_spike_min_delta && k >= 3 {
+        {
+            let material = observed - p0 >= config.failure_spike_min_delta && k >= 3;
             let per_week = k as f64 * 7.0 / RECENT_DAYS as f64;
-            let severity = if observed >= 0.5 || per_week >= 20.0 { Severity::High } else { Severity::Medium };
+            let severity = if observed >= 0.5 || per_week >= 20.0 {
+                Severity::High
+            } else {
+                Severity::Medium
+            };
             out.push(Candidate {
                 actor: i,
                 rule: "FA-FAILURE-SPIKE",
@@ -656,6 +729,7 @@ fn actor_candidates(
                 recommendation: "Compare the failing runs' build numbers and inputs with the last good week; if one build is behind it, roll back and fix forward.".into(),
                 build_number: None,
                 lost: vec![("trend", 20.0 * ((observed - p0) / 0.5).clamp(0.0, 1.0))],
+                material,
             });
         }
     }
@@ -663,11 +737,15 @@ fn actor_candidates(
     // Cost jump: cost per run, recent against baseline.
     let (h_r, h_b) = (&a.runs.cost_per_run_recent, &a.runs.cost_per_run_previous);
     if h_r.count() >= config.min_runs && h_b.count() >= 10 {
-        if let (Some(m_r), Some(m_b), Some((u, p))) = (h_r.mean(), h_b.mean(), h_r.mann_whitney_greater(h_b)) {
+        if let (Some(m_r), Some(m_b), Some((u, p))) =
+            (h_r.mean(), h_b.mean(), h_r.mann_whitney_greater(h_b))
+        {
             let runs_per_month = h_r.count() as f64 / RECENT_DAYS as f64 * DAYS_PER_MONTH;
             let extra = (m_r - m_b) * runs_per_month;
             let ratio = if m_b > 0.0 { m_r / m_b } else { f64::INFINITY };
-            if ratio >= config.cost_jump_min_ratio && extra >= config.cost_jump_min_usd_per_month {
+            {
+                let material = ratio >= config.cost_jump_min_ratio
+                    && extra >= config.cost_jump_min_usd_per_month;
                 out.push(Candidate {
                     actor: i,
                     rule: "FA-COST-JUMP",
@@ -691,6 +769,7 @@ fn actor_candidates(
                     recommendation: "Check the memory and timeout of recent runs and the build they ran; run cost-watchdog for right-sizing.".into(),
                     build_number: None,
                     lost: vec![("cost", 15.0 * ((ratio - 1.0) / 2.0).clamp(0.0, 1.0))],
+                    material,
                 });
             }
         }
@@ -716,6 +795,7 @@ fn actor_candidates(
                 recommendation: "Open the build log in Console, fix the build, and rebuild before the next release.".into(),
                 build_number: latest.build_number.clone(),
                 lost: vec![("builds", 10.0)],
+            material: true,
             });
         }
     }
@@ -732,6 +812,7 @@ fn actor_candidates(
                 recommendation: "Rebuild to pick up base-image and dependency fixes, and run its tests.".into(),
                 build_number: None,
                 lost: vec![("builds", 5.0)],
+            material: true,
             });
         }
     }
@@ -750,7 +831,11 @@ fn days_since_last_successful_build(a: &ActorEvidence, as_of: DateTime<Utc>) -> 
 /// Time-outs and runs close to their timeout cost performance points.
 fn performance_loss(a: &ActorEvidence) -> Option<LostPoints> {
     let cur = a.runs.current().status;
-    let timeout_share = if cur.decided() > 0 { cur.timed_out as f64 / cur.decided() as f64 } else { 0.0 };
+    let timeout_share = if cur.decided() > 0 {
+        cur.timed_out as f64 / cur.decided() as f64
+    } else {
+        0.0
+    };
     let timeout = a
         .samples
         .iter()
@@ -786,7 +871,10 @@ fn actor_report(
 ) -> ActorReport {
     let (cur, prev, recent) = (a.runs.current(), a.runs.previous(), a.runs.recent());
     let success_rate = rate(cur.status.succeeded, cur.status.decided());
-    let latest = a.builds.iter().max_by(|x, y| x.started_at.cmp(&y.started_at).then(x.id.cmp(&y.id)));
+    let latest = a
+        .builds
+        .iter()
+        .max_by(|x, y| x.started_at.cmp(&y.started_at).then(x.id.cmp(&y.id)));
     let memory_utilisation = median(
         a.samples
             .iter()
@@ -797,15 +885,17 @@ fn actor_report(
             .collect(),
     )
     .map(round4);
-    let week_over_week = previous.and_then(|p| p.actors.get(&a.actor.id)).map(|p| ActorDelta {
-        health_score: round2(score - p.totals.health_score),
-        runs: cur.status.total() as i64 - p.totals.runs as i64,
-        success_rate: match (success_rate.value, p.totals.success_rate) {
-            (Some(c), Some(b)) => Some(round4(c - b)),
-            _ => None,
-        },
-        cost_usd: round4(cur.cost_usd - p.totals.cost_usd),
-    });
+    let week_over_week = previous
+        .and_then(|p| p.actors.get(&a.actor.id))
+        .map(|p| ActorDelta {
+            health_score: round2(score - p.totals.health_score),
+            runs: cur.status.total() as i64 - p.totals.runs as i64,
+            success_rate: match (success_rate.value, p.totals.success_rate) {
+                (Some(c), Some(b)) => Some(round4(c - b)),
+                _ => None,
+            },
+            cost_usd: round4(cur.cost_usd - p.totals.cost_usd),
+        });
     ActorReport {
         actor_id: a.actor.id.clone(),
         actor_name: a.actor.full_name(),
@@ -818,20 +908,29 @@ fn actor_report(
         duration_secs: quantiles(&a.runs.duration_current),
         previous_duration_secs: quantiles(&a.runs.duration_previous),
         cost_usd: round4(cur.cost_usd),
-        cost_per_run_usd: (cur.status.total() > 0).then(|| round4(cur.cost_usd / cur.status.total() as f64)),
+        cost_per_run_usd: (cur.status.total() > 0)
+            .then(|| round4(cur.cost_usd / cur.status.total() as f64)),
         previous_cost_usd: round4(prev.cost_usd),
         projected_monthly_usd: round2(recent.cost_usd / RECENT_DAYS as f64 * DAYS_PER_MONTH),
         runs_by_origin: a.runs.origins_current.clone(),
         runs_by_build: a.runs.builds_current.clone(),
         last_successful_run_at: a.runs.last_succeeded_at,
         days_since_last_successful_build: days_since_last_successful_build(a, a.runs.windows.as_of),
-        latest_build: latest.map(|b| BuildOut { build_number: b.build_number.clone(), status: b.status, finished_at: b.finished_at }),
+        latest_build: latest.map(|b| BuildOut {
+            build_number: b.build_number.clone(),
+            status: b.status,
+            finished_at: b.finished_at,
+        }),
         memory_utilisation,
         samples: a.samples.len(),
         health_score: score,
         lost_points: lost,
         week_over_week,
-        signals: signals.iter().filter(|s| s.subject.actor_id == a.actor.id).map(|s| s.id.clone()).collect(),
+        signals: signals
+            .iter()
+            .filter(|s| s.subject.actor_id == a.actor.id)
+            .map(|s| s.id.clone())
+            .collect(),
     }
 }
 
@@ -857,18 +956,36 @@ fn actor_row(r: &ActorReport, signals: &[Signal]) -> ActorRow {
         days_since_last_successful_build: r.days_since_last_successful_build,
         signals: r.signals.len(),
         // Signals are ranked, so the first one about this actor is its top issue.
-        top_issue: signals.iter().find(|s| s.subject.actor_id == r.actor_id).map(|s| s.title.clone()),
+        top_issue: signals
+            .iter()
+            .find(|s| s.subject.actor_id == r.actor_id)
+            .map(|s| s.title.clone()),
         console_url: r.console_url.clone(),
     }
 }
 
 fn week_over_week(previous: &FleetSnapshot, now: &FleetSnapshot) -> WeekOverWeek {
-    let new_signals = now.signals.keys().filter(|id| !previous.signals.contains_key(*id)).cloned().collect();
-    let resolved_signals = previous.signals.keys().filter(|id| !now.signals.contains_key(*id)).cloned().collect();
+    let new_signals = now
+        .signals
+        .keys()
+        .filter(|id| !previous.signals.contains_key(*id))
+        .cloned()
+        .collect();
+    let resolved_signals = previous
+        .signals
+        .keys()
+        .filter(|id| !now.signals.contains_key(*id))
+        .cloned()
+        .collect();
     let worsened_signals = now
         .signals
         .iter()
-        .filter(|(id, s)| previous.signals.get(*id).is_some_and(|p| s.severity > p.severity))
+        .filter(|(id, s)| {
+            previous
+                .signals
+                .get(*id)
+                .is_some_and(|p| s.severity > p.severity)
+        })
         .map(|(id, _)| id.clone())
         .collect();
     WeekOverWeek {
@@ -924,7 +1041,11 @@ mod tests {
                 let started = started - Duration::days(1);
                 agg.add(&RunRecord {
                     id: format!("{id}-{day}-{i}"),
-                    status: if fails(day, i) { JobStatus::Failed } else { JobStatus::Succeeded },
+                    status: if fails(day, i) {
+                        JobStatus::Failed
+                    } else {
+                        JobStatus::Succeeded
+                    },
                     started_at: started,
                     finished_at: Some(started + Duration::seconds(120)),
                     build_number: Some("0.1.3".into()),
@@ -940,7 +1061,12 @@ mod tests {
             started_at: as_of() - Duration::days(20),
             finished_at: Some(as_of() - Duration::days(20)),
         };
-        ActorEvidence { actor: actor(id), builds: vec![build], runs: agg, samples: vec![] }
+        ActorEvidence {
+            actor: actor(id),
+            builds: vec![build],
+            runs: agg,
+            samples: vec![],
+        }
     }
 
     fn healthy(id: &str) -> ActorEvidence {
@@ -948,16 +1074,39 @@ mod tests {
     }
 
     fn analyze_fleet(actors: Vec<ActorEvidence>) -> FleetFindings {
-        analyze(&FleetConfig::default(), &FleetEvidence { windows: Windows::new(as_of(), 30), actors }, None)
+        analyze(
+            &FleetConfig::default(),
+            &FleetEvidence {
+                windows: Windows::new(as_of(), 30),
+                actors,
+            },
+            None,
+        )
     }
 
     fn rules_of(f: &FleetFindings, id: &str) -> Vec<String> {
-        f.output.signals.iter().filter(|s| s.subject.actor_id == id).map(|s| s.rule.clone()).collect()
+        f.output
+            .signals
+            .iter()
+            .filter(|s| s.subject.actor_id == id)
+            .map(|s| s.rule.clone())
+            .collect()
     }
 
     #[test]
     fn a_failure_spike_in_the_last_days_is_flagged_and_healthy_actors_are_not() {
-        let spike = evidence("spiky", 10, |d, i| if d < 6 { i % 2 == 0 } else { (d + i as i64) % 40 == 0 }, |_| 0.05);
+        let spike = evidence(
+            "spiky",
+            10,
+            |d, i| {
+                if d < 6 {
+                    i % 2 == 0
+                } else {
+                    (d + i as i64) % 40 == 0
+                }
+            },
+            |_| 0.05,
+        );
         let f = analyze_fleet(vec![healthy("ok1"), healthy("ok2"), spike]);
         assert_eq!(rules_of(&f, "spiky"), ["FA-FAILURE-SPIKE"]);
         assert!(rules_of(&f, "ok1").is_empty() && rules_of(&f, "ok2").is_empty());
@@ -972,18 +1121,31 @@ mod tests {
         let f = analyze_fleet(vec![healthy("ok"), dead]);
         assert_eq!(rules_of(&f, "dead"), ["FA-NO-SUCCESS"]);
         assert_eq!(f.output.signals[0].severity, Severity::Critical);
-        let report = f.output.actors.iter().find(|a| a.actor_id == "dead").unwrap();
+        let report = f
+            .output
+            .actors
+            .iter()
+            .find(|a| a.actor_id == "dead")
+            .unwrap();
         assert!(report.health_score <= 40.0, "score {}", report.health_score);
     }
 
     #[test]
     fn a_cost_jump_is_flagged_with_its_monthly_impact() {
-        let pricey = evidence("pricey", 10, |_, _| false, |d| if d < 7 { 0.30 } else { 0.10 });
+        let pricey = evidence(
+            "pricey",
+            10,
+            |_, _| false,
+            |d| if d < 7 { 0.30 } else { 0.10 },
+        );
         let f = analyze_fleet(vec![healthy("ok"), pricey]);
         assert_eq!(rules_of(&f, "pricey"), ["FA-COST-JUMP"]);
         let usd = f.output.signals[0].impact.usd_per_month.unwrap();
         // 10 runs a day, $0.20 more each, over a month.
-        assert!((usd - 0.20 * 10.0 * DAYS_PER_MONTH).abs() < 1.0, "usd {usd}");
+        assert!(
+            (usd - 0.20 * 10.0 * DAYS_PER_MONTH).abs() < 1.0,
+            "usd {usd}"
+        );
     }
 
     #[test]
@@ -996,7 +1158,11 @@ mod tests {
             let started = as_of() - Duration::days(d) - Duration::hours(3);
             rare_sparse.runs.add(&RunRecord {
                 id: format!("r{d}"),
-                status: if d == 2 { JobStatus::Failed } else { JobStatus::Succeeded },
+                status: if d == 2 {
+                    JobStatus::Failed
+                } else {
+                    JobStatus::Succeeded
+                },
                 started_at: started,
                 finished_at: Some(started + Duration::seconds(30)),
                 build_number: None,
@@ -1006,7 +1172,12 @@ mod tests {
         }
         let f = analyze_fleet(vec![healthy("ok"), rare_sparse]);
         assert!(rules_of(&f, "rare").is_empty());
-        let report = f.output.actors.iter().find(|a| a.actor_id == "rare").unwrap();
+        let report = f
+            .output
+            .actors
+            .iter()
+            .find(|a| a.actor_id == "rare")
+            .unwrap();
         // 2 of 3 succeeded raw (67 %), but shrunk toward the fleet's ~98 %: a mild loss.
         assert!(report.health_score > 75.0, "score {}", report.health_score);
     }
@@ -1027,7 +1198,12 @@ mod tests {
         let mut rules = rules_of(&f, "builds");
         rules.sort();
         assert_eq!(rules, ["FA-LATEST-BUILD-FAILED", "FA-STALE-BUILD"]);
-        let failed = f.output.signals.iter().find(|s| s.rule == "FA-LATEST-BUILD-FAILED").unwrap();
+        let failed = f
+            .output
+            .signals
+            .iter()
+            .find(|s| s.rule == "FA-LATEST-BUILD-FAILED")
+            .unwrap();
         assert_eq!(failed.subject.build_number.as_deref(), Some("0.1.4"));
     }
 
@@ -1036,8 +1212,14 @@ mod tests {
         let dead = evidence("dead", 3, |d, _| d < 30, |_| 0.02);
         let first = analyze_fleet(vec![healthy("ok"), dead.clone()]);
         let id = first.output.signals[0].id.clone();
-        let config = FleetConfig { acknowledged_signals: vec![id.clone()], ..Default::default() };
-        let evidence = FleetEvidence { windows: Windows::new(as_of(), 30), actors: vec![healthy("ok"), dead] };
+        let config = FleetConfig {
+            acknowledged_signals: vec![id.clone()],
+            ..Default::default()
+        };
+        let evidence = FleetEvidence {
+            windows: Windows::new(as_of(), 30),
+            actors: vec![healthy("ok"), dead],
+        };
         let second = analyze(&config, &evidence, Some(&first.snapshot));
         assert!(second.output.signals.is_empty());
         assert_eq!(second.output.acknowledged[0].id, id);
@@ -1049,7 +1231,12 @@ mod tests {
 
     #[test]
     fn analysis_is_deterministic() {
-        let make = || vec![healthy("a"), evidence("b", 4, |d, i| (d + i as i64) % 3 == 0, |d| 0.01 * d as f64)];
+        let make = || {
+            vec![
+                healthy("a"),
+                evidence("b", 4, |d, i| (d + i as i64) % 3 == 0, |d| 0.01 * d as f64),
+            ]
+        };
         let a = serde_json::to_string(&analyze_fleet(make()).output).unwrap();
         let b = serde_json::to_string(&analyze_fleet(make()).output).unwrap();
         assert_eq!(a, b);
