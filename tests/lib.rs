@@ -20,13 +20,10 @@ pub fn fleet(seed: u64, actors: usize) -> (Fixture, GroundTruth) {
     (apifyforge::demo::with_tools(fixture, now()), truth)
 }
 
-/// The `apifyforge` binary built for these tests.
-pub fn binary() -> &'static str {
-    env!("CARGO_BIN_EXE_apifyforge-e2e")
-}
-
-pub async fn start(fixture: Fixture) -> Emulator {
-    let config = apifyforge::demo::platform_config(&[binary().to_string(), "actor".into()]);
+/// The `apifyforge` binary built for these tests; only integration tests see the variable,
+/// so they pass it in: `start(fixture, env!("CARGO_BIN_EXE_apifyforge-e2e"))`.
+pub async fn start(fixture: Fixture, binary: &str) -> Emulator {
+    let config = apifyforge::demo::platform_config(&[binary.to_string(), "actor".into()]);
     Emulator::start(fixture, config).await.expect("the emulator starts")
 }
 
@@ -36,10 +33,10 @@ pub fn input() -> Value {
 }
 
 /// Runs `apifyforge run <tool>` (the CLI flow) in `dir` with `token` against the emulator.
-pub async fn cli_run(emulator: &Emulator, token: &str, dir: &Path, input: &Value) -> Output {
+pub async fn cli_run(binary: &str, emulator: &Emulator, token: &str, dir: &Path, input: &Value) -> Output {
     let input_path = dir.join("input.json");
     std::fs::write(&input_path, serde_json::to_vec(input).unwrap()).unwrap();
-    tokio::process::Command::new(binary())
+    tokio::process::Command::new(binary)
         .args(["run", "fleet-analytics", "--input"])
         .arg(&input_path)
         .current_dir(dir)

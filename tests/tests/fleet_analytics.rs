@@ -9,6 +9,7 @@ use secrecy::SecretString;
 use serde_json::Value;
 
 const TOOL_ID: &str = "apifyforge/fleet-analytics";
+const BIN: &str = env!("CARGO_BIN_EXE_apifyforge-e2e");
 
 fn token_with(fixture: &forge_emulator::Fixture, permissions: &Permissions) -> String {
     fixture.tokens.iter().find(|t| &t.permissions == permissions).expect("token in fixture").token.clone()
@@ -25,11 +26,11 @@ fn platform_output(emulator: &forge_emulator::Emulator, key: &str) -> Value {
 async fn platform_and_cli_flows_give_identical_output_and_find_the_planted_problems() {
     let (fixture, truth) = fleet(7, 30);
     let token = token_with(&fixture, &Permissions::all_scoped());
-    let emulator = start(fixture).await;
+    let emulator = start(fixture, BIN).await;
     let dir = tempfile::tempdir().unwrap();
 
     // The CLI flow first: it leaves no run behind on the platform side.
-    let cli = cli_run(&emulator, &token, dir.path(), &input()).await;
+    let cli = cli_run(BIN, &emulator, &token, dir.path(), &input()).await;
     let stderr = String::from_utf8_lossy(&cli.stderr);
     assert!(cli.status.success(), "CLI flow failed: {stderr}");
     let cli_output = read_json(&dir.path().join("storage/key_value_stores/default/OUTPUT.json"));
@@ -106,7 +107,7 @@ async fn platform_and_cli_flows_give_identical_output_and_find_the_planted_probl
 async fn a_second_run_reports_week_over_week_from_its_own_previous_snapshot() {
     let (fixture, _) = fleet(11, 8);
     let token = SecretString::from(token_with(&fixture, &Permissions::all_scoped()));
-    let emulator = start(fixture).await;
+    let emulator = start(fixture, BIN).await;
     run_sync_get_dataset_items(&emulator.base_url(), &token, TOOL_ID, &input()).await.expect("first run");
     assert!(platform_output(&emulator, "OUTPUT")["weekOverWeek"].is_null());
     run_sync_get_dataset_items(&emulator.base_url(), &token, TOOL_ID, &input()).await.expect("second run");
@@ -122,10 +123,10 @@ async fn a_second_run_reports_week_over_week_from_its_own_previous_snapshot() {
 async fn an_invalid_input_exits_2_naming_every_bad_field_before_any_api_call() {
     let (fixture, _) = fleet(3, 4);
     let token = token_with(&fixture, &Permissions::all_scoped());
-    let emulator = start(fixture).await;
+    let emulator = start(fixture, BIN).await;
     let dir = tempfile::tempdir().unwrap();
     let bad = serde_json::json!({"windowDays": 3, "fdrQ": "high", "acknowledgedSignals": ["nope"]});
-    let out = cli_run(&emulator, &token, dir.path(), &bad).await;
+    let out = cli_run(BIN, &emulator, &token, dir.path(), &bad).await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     for field in ["windowDays", "fdrQ", "acknowledgedSignals/0"] {
@@ -149,7 +150,7 @@ async fn a_token_missing_a_permission_gets_an_error_naming_it() {
     .into_iter()
     .map(|p| (p, token_with(&fixture, &Permissions::all_but(p))))
     .collect();
-    let emulator = start(fixture).await;
+    let emulator = start(fixture, BIN).await;
     for (missing, token) in tokens {
         let label = match missing {
             Permission::ActorsRead => "Actors: Read",

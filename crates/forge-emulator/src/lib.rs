@@ -53,6 +53,11 @@ pub struct EmulatorConfig {
     pub latency: Option<Duration>,
     /// Extra environment variables for started Actor processes.
     pub extra_env: Vec<(String, String)>,
+    /// Whether a run token may use its own run's default storages without the Storages
+    /// permissions. Default false: a run token has exactly the scope of the token that started
+    /// the run (Apify's "Restricted" run-token mode), so a token without Storages: Write makes
+    /// the run fail at its save step, as the data-access model says.
+    pub run_token_default_storages: bool,
 }
 
 impl Default for EmulatorConfig {
@@ -63,6 +68,7 @@ impl Default for EmulatorConfig {
             actor_commands: HashMap::new(),
             latency: None,
             extra_env: Vec::new(),
+            run_token_default_storages: false,
         }
     }
 }

@@ -229,7 +229,7 @@ pub(crate) fn create_run(
             items: Items::Parsed(Vec::new()),
         },
     );
-    // The run token carries the starter's scope, plus its own run's storages.
+    // The run token carries the starter's scope (plus its own storages if configured so).
     st.tokens.insert(
         token.clone(),
         Principal {
@@ -237,6 +237,7 @@ pub(crate) fn create_run(
             permissions: starter.permissions.clone(),
             own_run: Some(OwnRun {
                 run_id: run_id.clone(),
+                default_storages: app.config.run_token_default_storages,
                 kvs_id: kvs_id.clone(),
                 dataset_id: dataset_id.clone(),
             }),

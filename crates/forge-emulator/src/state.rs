@@ -98,6 +98,8 @@ pub(crate) struct Principal {
 #[derive(Debug, Clone)]
 pub(crate) struct OwnRun {
     pub run_id: String,
+    /// May use its default storages whatever its scope (`EmulatorConfig::run_token_default_storages`).
+    pub default_storages: bool,
     pub kvs_id: String,
     pub dataset_id: String,
 }

@@ -838,8 +838,9 @@ async fn a_process_uses_its_run_token() {
         return;
     }
     let h = Harness::start().await;
-    // The starter cannot write storages, but the run may write its own default dataset.
-    let t = h.token("scoped-no-storages-write");
+    // The run token carries the starter's scope: with the five permissions it writes its
+    // own default dataset.
+    let t = h.token("scoped");
     let curl = h.actor_id(ACTOR_CURL);
     let r = h
         .post_json(
