@@ -15,7 +15,14 @@ pub fn now() -> DateTime<Utc> {
 
 /// A small synthetic fleet with planted problems, plus the tool actors.
 pub fn fleet(seed: u64, actors: usize) -> (Fixture, GroundTruth) {
-    let cfg = SynthConfig { seed, actors, days: 60, runs_per_day: 6.0, now: now(), ..Default::default() };
+    let cfg = SynthConfig {
+        seed,
+        actors,
+        days: 60,
+        runs_per_day: 6.0,
+        now: now(),
+        ..Default::default()
+    };
     let (fixture, truth) = generate(&cfg);
     (apifyforge::demo::with_tools(fixture, now()), truth)
 }
@@ -24,7 +31,9 @@ pub fn fleet(seed: u64, actors: usize) -> (Fixture, GroundTruth) {
 /// so they pass it in: `start(fixture, env!("CARGO_BIN_EXE_apifyforge-e2e"))`.
 pub async fn start(fixture: Fixture, binary: &str) -> Emulator {
     let config = apifyforge::demo::platform_config(&[binary.to_string(), "actor".into()]);
-    Emulator::start(fixture, config).await.expect("the emulator starts")
+    Emulator::start(fixture, config)
+        .await
+        .expect("the emulator starts")
 }
 
 /// The input every test run uses: the analysis pinned to the fleet's "now".
@@ -33,7 +42,13 @@ pub fn input() -> Value {
 }
 
 /// Runs `apifyforge run <tool>` (the CLI flow) in `dir` with `token` against the emulator.
-pub async fn cli_run(binary: &str, emulator: &Emulator, token: &str, dir: &Path, input: &Value) -> Output {
+pub async fn cli_run(
+    binary: &str,
+    emulator: &Emulator,
+    token: &str,
+    dir: &Path,
+    input: &Value,
+) -> Output {
     let input_path = dir.join("input.json");
     std::fs::write(&input_path, serde_json::to_vec(input).unwrap()).unwrap();
     tokio::process::Command::new(binary)
@@ -60,7 +75,10 @@ pub fn comparable(mut output: Value) -> Value {
 }
 
 pub fn read_json(path: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()
+    serde_json::from_slice(
+        &std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+    )
+    .unwrap()
 }
 
 /// Every file under `dir`, recursively, as text.
@@ -73,7 +91,10 @@ pub fn all_files_text(dir: &Path) -> Vec<(String, String)> {
             if p.is_dir() {
                 stack.push(p);
             } else {
-                out.push((p.display().to_string(), String::from_utf8_lossy(&std::fs::read(&p).unwrap_or_default()).into()));
+                out.push((
+                    p.display().to_string(),
+                    String::from_utf8_lossy(&std::fs::read(&p).unwrap_or_default()).into(),
+                ));
             }
         }
     }

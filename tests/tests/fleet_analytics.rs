@@ -12,13 +12,25 @@ const TOOL_ID: &str = "apifyforge/fleet-analytics";
 const BIN: &str = env!("CARGO_BIN_EXE_apifyforge-e2e");
 
 fn token_with(fixture: &forge_emulator::Fixture, permissions: &Permissions) -> String {
-    fixture.tokens.iter().find(|t| &t.permissions == permissions).expect("token in fixture").token.clone()
+    fixture
+        .tokens
+        .iter()
+        .find(|t| &t.permissions == permissions)
+        .expect("token in fixture")
+        .token
+        .clone()
 }
 
 fn platform_output(emulator: &forge_emulator::Emulator, key: &str) -> Value {
-    let run = emulator.runs_of("fleet-analytics").into_iter().last().expect("a fleet-analytics run");
+    let run = emulator
+        .runs_of("fleet-analytics")
+        .into_iter()
+        .last()
+        .expect("a fleet-analytics run");
     let store = run["defaultKeyValueStoreId"].as_str().unwrap().to_string();
-    let (_, bytes) = emulator.kv_record(&store, key).unwrap_or_else(|| panic!("run wrote no {key}"));
+    let (_, bytes) = emulator
+        .kv_record(&store, key)
+        .unwrap_or_else(|| panic!("run wrote no {key}"));
     serde_json::from_slice(&bytes).unwrap()
 }
 
@@ -33,16 +45,25 @@ async fn platform_and_cli_flows_give_identical_output_and_find_the_planted_probl
     let cli = cli_run(BIN, &emulator, &token, dir.path(), &input()).await;
     let stderr = String::from_utf8_lossy(&cli.stderr);
     assert!(cli.status.success(), "CLI flow failed: {stderr}");
-    let cli_output = read_json(&dir.path().join("storage/key_value_stores/default/OUTPUT.json"));
+    let cli_output = read_json(
+        &dir.path()
+            .join("storage/key_value_stores/default/OUTPUT.json"),
+    );
 
     // The platform flow: run-sync-get-dataset-items starts the Actor as a process.
     let secret = SecretString::from(token.clone());
-    let items = run_sync_get_dataset_items(&emulator.base_url(), &secret, TOOL_ID, &input()).await.expect("run-sync succeeds");
+    let items = run_sync_get_dataset_items(&emulator.base_url(), &secret, TOOL_ID, &input())
+        .await
+        .expect("run-sync succeeds");
     let platform = platform_output(&emulator, "OUTPUT");
 
     assert_eq!(platform["meta"]["flow"], "platform");
     assert_eq!(cli_output["meta"]["flow"], "cli");
-    assert_eq!(comparable(platform.clone()), comparable(cli_output.clone()), "OUTPUT differs between flows");
+    assert_eq!(
+        comparable(platform.clone()),
+        comparable(cli_output.clone()),
+        "OUTPUT differs between flows"
+    );
     assert_eq!(platform["schemaVersion"], 1);
     assert!(platform["generatedAt"].is_string());
     assert_eq!(items.len(), 30, "one dataset row per actor");
@@ -63,10 +84,16 @@ async fn platform_and_cli_flows_give_identical_output_and_find_the_planted_probl
 
     // The token is nowhere: outputs, local files, CLI streams, records, rows, audit log.
     let mut haystacks: Vec<(String, String)> = all_files_text(dir.path());
-    haystacks.push(("cli stdout".into(), String::from_utf8_lossy(&cli.stdout).into()));
+    haystacks.push((
+        "cli stdout".into(),
+        String::from_utf8_lossy(&cli.stdout).into(),
+    ));
     haystacks.push(("cli stderr".into(), stderr.to_string()));
     for key in ["OUTPUT", "SIGNALS", "SNAPSHOT"] {
-        haystacks.push((format!("platform {key}"), platform_output(&emulator, key).to_string()));
+        haystacks.push((
+            format!("platform {key}"),
+            platform_output(&emulator, key).to_string(),
+        ));
     }
     haystacks.push(("dataset items".into(), Value::Array(items).to_string()));
     let audit = emulator.audit_log();
@@ -76,7 +103,10 @@ async fn platform_and_cli_flows_give_identical_output_and_find_the_planted_probl
     }
 
     // No request put a token in its URL; no dataset's items were read but our own run's.
-    assert!(audit.iter().all(|e| !e.query.contains("token=")), "a request carried ?token=");
+    assert!(
+        audit.iter().all(|e| !e.query.contains("token=")),
+        "a request carried ?token="
+    );
     let own_datasets: Vec<String> = emulator
         .runs_of("fleet-analytics")
         .iter()
@@ -84,10 +114,15 @@ async fn platform_and_cli_flows_give_identical_output_and_find_the_planted_probl
         .collect();
     let foreign_reads: Vec<_> = audit
         .iter()
-        .filter(|e| e.method == "GET" && e.path.starts_with("/v2/datasets/") && e.path.ends_with("/items"))
+        .filter(|e| {
+            e.method == "GET" && e.path.starts_with("/v2/datasets/") && e.path.ends_with("/items")
+        })
         .filter(|e| !own_datasets.iter().any(|d| e.path.contains(d.as_str())))
         .collect();
-    assert!(foreign_reads.is_empty(), "read items of datasets we did not start: {foreign_reads:?}");
+    assert!(
+        foreign_reads.is_empty(),
+        "read items of datasets we did not start: {foreign_reads:?}"
+    );
     let own_stores: Vec<String> = emulator
         .runs_of("fleet-analytics")
         .iter()
@@ -98,7 +133,10 @@ async fn platform_and_cli_flows_give_identical_output_and_find_the_planted_probl
         .filter(|e| e.method == "GET" && e.path.contains("/records/"))
         .filter(|e| !own_stores.iter().any(|s| e.path.contains(s.as_str())))
         .collect();
-    assert!(foreign_records.is_empty(), "read records of stores we did not write: {foreign_records:?}");
+    assert!(
+        foreign_records.is_empty(),
+        "read records of stores we did not write: {foreign_records:?}"
+    );
     println!("audit: {} requests in total", audit.len());
     emulator.shutdown().await;
 }
@@ -108,9 +146,13 @@ async fn a_second_run_reports_week_over_week_from_its_own_previous_snapshot() {
     let (fixture, _) = fleet(11, 8);
     let token = SecretString::from(token_with(&fixture, &Permissions::all_scoped()));
     let emulator = start(fixture, BIN).await;
-    run_sync_get_dataset_items(&emulator.base_url(), &token, TOOL_ID, &input()).await.expect("first run");
+    run_sync_get_dataset_items(&emulator.base_url(), &token, TOOL_ID, &input())
+        .await
+        .expect("first run");
     assert!(platform_output(&emulator, "OUTPUT")["weekOverWeek"].is_null());
-    run_sync_get_dataset_items(&emulator.base_url(), &token, TOOL_ID, &input()).await.expect("second run");
+    run_sync_get_dataset_items(&emulator.base_url(), &token, TOOL_ID, &input())
+        .await
+        .expect("second run");
     let second = platform_output(&emulator, "OUTPUT");
     let wow = &second["weekOverWeek"];
     assert_eq!(wow["previousAsOf"], "2026-11-23T00:00:00Z", "{second}");
@@ -132,8 +174,17 @@ async fn an_invalid_input_exits_2_naming_every_bad_field_before_any_api_call() {
     for field in ["windowDays", "fdrQ", "acknowledgedSignals/0"] {
         assert!(stderr.contains(field), "{field} not named in: {stderr}");
     }
-    assert_eq!(emulator.request_count(), 0, "no API call before the input is valid");
-    assert!(!dir.path().join("storage/key_value_stores/default/OUTPUT.json").exists(), "nothing half-written");
+    assert_eq!(
+        emulator.request_count(),
+        0,
+        "no API call before the input is valid"
+    );
+    assert!(
+        !dir.path()
+            .join("storage/key_value_stores/default/OUTPUT.json")
+            .exists(),
+        "nothing half-written"
+    );
     emulator.shutdown().await;
 }
 
@@ -160,11 +211,24 @@ async fn a_token_missing_a_permission_gets_an_error_naming_it() {
             Permission::StoragesWrite => "Storages: Write",
         };
         let secret = SecretString::from(token.clone());
-        let message = match run_sync_get_dataset_items(&emulator.base_url(), &secret, TOOL_ID, &input()).await {
+        let message = match run_sync_get_dataset_items(
+            &emulator.base_url(),
+            &secret,
+            TOOL_ID,
+            &input(),
+        )
+        .await
+        {
             Ok(_) => panic!("a token without {label} must not succeed"),
-            Err(RunSyncError::RunFailed { run_id: Some(run_id), message }) => {
+            Err(RunSyncError::RunFailed {
+                run_id: Some(run_id),
+                message,
+            }) => {
                 let run = emulator.run(&run_id).expect("the failed run exists");
-                format!("{message}; status message: {}", run["statusMessage"].as_str().unwrap_or(""))
+                format!(
+                    "{message}; status message: {}",
+                    run["statusMessage"].as_str().unwrap_or("")
+                )
             }
             Err(e) => e.to_string(),
         };

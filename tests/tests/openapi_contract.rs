@@ -144,14 +144,22 @@ impl Checker {
         body: Body,
     ) -> Reply {
         let spec = &self.doc["operations"][op];
-        let method = spec["method"].as_str().unwrap_or_else(|| panic!("{op} not in responses.json"));
+        let method = spec["method"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{op} not in responses.json"));
         let mut path = spec["path"].as_str().expect("path").to_owned();
         for (name, value) in params {
             let placeholder = format!("{{{name}}}");
-            assert!(path.contains(&placeholder), "{op}: no {placeholder} in {path}");
+            assert!(
+                path.contains(&placeholder),
+                "{op}: no {placeholder} in {path}"
+            );
             path = path.replace(&placeholder, value);
         }
-        assert!(!path.contains('{'), "{op}: unfilled path parameter in {path}");
+        assert!(
+            !path.contains('{'),
+            "{op}: unfilled path parameter in {path}"
+        );
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("HTTP method");
         let mut req = self
             .client
@@ -173,7 +181,13 @@ impl Checker {
             .headers()
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            })
             .unwrap_or_default();
         let body = resp
             .bytes()
@@ -196,7 +210,10 @@ impl Checker {
         let status = reply.status;
         let documented = &self.doc["operations"][op]["responses"];
         let Some(entry) = documented.get(status.to_string()).cloned() else {
-            let known: Vec<&String> = documented.as_object().map(|m| m.keys().collect()).unwrap_or_default();
+            let known: Vec<&String> = documented
+                .as_object()
+                .map(|m| m.keys().collect())
+                .unwrap_or_default();
             let body = truncate(&String::from_utf8_lossy(&reply.body), 300);
             self.violation(
                 op,
@@ -208,7 +225,11 @@ impl Checker {
         };
         let content_types: Vec<String> = entry["contentTypes"]
             .as_array()
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default();
         let any_type = content_types.iter().any(|t| t == "*/*");
         if !content_types.is_empty() && !any_type && !content_types.contains(&reply.media_type) {
@@ -232,7 +253,10 @@ impl Checker {
                     op,
                     status,
                     "",
-                    format!("expected an application/json body, got {:?}", reply.media_type),
+                    format!(
+                        "expected an application/json body, got {:?}",
+                        reply.media_type
+                    ),
                 );
             }
             return;
@@ -241,7 +265,12 @@ impl Checker {
             Ok(v) => v,
             Err(e) => {
                 let body = truncate(&String::from_utf8_lossy(&reply.body), 200);
-                self.violation(op, status, "", format!("body is not valid JSON ({e}): {body:?}"));
+                self.violation(
+                    op,
+                    status,
+                    "",
+                    format!("body is not valid JSON ({e}): {body:?}"),
+                );
                 return;
             }
         };
@@ -302,7 +331,12 @@ impl Checker {
 fn str_field<'a>(v: &'a Value, pointer: &str) -> &'a str {
     v.pointer(pointer)
         .and_then(Value::as_str)
-        .unwrap_or_else(|| panic!("no string at {pointer} in {}", truncate(&v.to_string(), 300)))
+        .unwrap_or_else(|| {
+            panic!(
+                "no string at {pointer} in {}",
+                truncate(&v.to_string(), 300)
+            )
+        })
 }
 
 #[test]
@@ -311,7 +345,10 @@ fn contract_data_matches_the_operation_list() {
     let ops = doc["operations"].as_object().expect("operations");
     let listed: BTreeSet<&str> = ops.keys().map(String::as_str).collect();
     let expected: BTreeSet<&str> = OPERATIONS.into_iter().collect();
-    assert_eq!(listed, expected, "responses.json operations differ from the test's list");
+    assert_eq!(
+        listed, expected,
+        "responses.json operations differ from the test's list"
+    );
     for (op, spec) in ops {
         let responses = spec["responses"].as_object().expect("responses");
         assert!(
@@ -394,7 +431,13 @@ async fn emulator_responses_match_the_apify_openapi_spec() {
 
     // --- Builds ----------------------------------------------------------------------------
     let r = c
-        .call(tok, "actors_builds_get", &[("actorId", &actor_id)], &[], Body::None)
+        .call(
+            tok,
+            "actors_builds_get",
+            &[("actorId", &actor_id)],
+            &[],
+            Body::None,
+        )
         .await;
     c.expect_success("actors_builds_get", &r, 200);
     let r = c
@@ -408,13 +451,25 @@ async fn emulator_responses_match_the_apify_openapi_spec() {
         .await;
     c.expect_success("actors_build_get", &r, 200);
     let r = c
-        .call(tok, "actorBuild_get", &[("buildId", &build_id)], &[], Body::None)
+        .call(
+            tok,
+            "actorBuild_get",
+            &[("buildId", &build_id)],
+            &[],
+            Body::None,
+        )
         .await;
     c.expect_success("actorBuild_get", &r, 200);
 
     // --- Runs of the fixture ----------------------------------------------------------------
     let r = c
-        .call(tok, "actors_runs_get", &[("actorId", &actor_id)], &[("desc", "1"), ("limit", "50")], Body::None)
+        .call(
+            tok,
+            "actors_runs_get",
+            &[("actorId", &actor_id)],
+            &[("desc", "1"), ("limit", "50")],
+            Body::None,
+        )
         .await;
     c.expect_success("actors_runs_get", &r, 200);
     let r = c
@@ -432,7 +487,13 @@ async fn emulator_responses_match_the_apify_openapi_spec() {
         .await;
     c.expect_success("actors_run_get", &r, 200);
     let r = c
-        .call(tok, "actorRun_get", &[("runId", &fixture_run_id)], &[], Body::None)
+        .call(
+            tok,
+            "actorRun_get",
+            &[("runId", &fixture_run_id)],
+            &[],
+            Body::None,
+        )
         .await;
     c.expect_success("actorRun_get", &r, 200);
 
@@ -496,7 +557,12 @@ async fn emulator_responses_match_the_apify_openapi_spec() {
         .await;
     let record = c.expect_success("keyValueStore_record_get", &r, 200);
     if record != json!({"hello": "world", "n": 1}) {
-        c.violation("keyValueStore_record_get", r.status, "", format!("record round trip returned {record}"));
+        c.violation(
+            "keyValueStore_record_get",
+            r.status,
+            "",
+            format!("record round trip returned {record}"),
+        );
     }
     let r = c
         .call(
@@ -521,11 +587,23 @@ async fn emulator_responses_match_the_apify_openapi_spec() {
         .await;
     c.expect_success("dataset_items_post", &r, 201);
     let r = c
-        .call(tok, "dataset_get", &[("datasetId", &dataset_id)], &[], Body::None)
+        .call(
+            tok,
+            "dataset_get",
+            &[("datasetId", &dataset_id)],
+            &[],
+            Body::None,
+        )
         .await;
     c.expect_success("dataset_get", &r, 200);
     let r = c
-        .call(tok, "dataset_items_get", &[("datasetId", &dataset_id)], &[], Body::None)
+        .call(
+            tok,
+            "dataset_items_get",
+            &[("datasetId", &dataset_id)],
+            &[],
+            Body::None,
+        )
         .await;
     c.expect_success("dataset_items_get", &r, 200);
     if let Some(ds) = &fixture_dataset {
@@ -558,7 +636,13 @@ async fn emulator_responses_match_the_apify_openapi_spec() {
     let to_abort = c.expect_success("actors_runs_post", &r, 201);
     let abort_id = str_field(&to_abort, "/data/id").to_owned();
     let r = c
-        .call(tok, "actorRun_abort_post", &[("runId", &abort_id)], &[], Body::None)
+        .call(
+            tok,
+            "actorRun_abort_post",
+            &[("runId", &abort_id)],
+            &[],
+            Body::None,
+        )
         .await;
     c.expect_success("actorRun_abort_post", &r, 200);
 
@@ -576,11 +660,23 @@ async fn emulator_responses_match_the_apify_openapi_spec() {
 
     // --- Errors: 404, 403, 401 ------------------------------------------------------------------
     let r = c
-        .call(tok, "actor_get", &[("actorId", "NoSuchActorId000")], &[], Body::None)
+        .call(
+            tok,
+            "actor_get",
+            &[("actorId", "NoSuchActorId000")],
+            &[],
+            Body::None,
+        )
         .await;
     c.expect_error("actor_get", &r, 404);
     let r = c
-        .call(tok, "actorRun_get", &[("runId", "NoSuchRunId00000")], &[], Body::None)
+        .call(
+            tok,
+            "actorRun_get",
+            &[("runId", "NoSuchRunId00000")],
+            &[],
+            Body::None,
+        )
         .await;
     c.expect_error("actorRun_get", &r, 404);
     let r = c
@@ -588,11 +684,23 @@ async fn emulator_responses_match_the_apify_openapi_spec() {
         .await;
     c.expect_error("actorRuns_get", &r, 403);
     let r = c
-        .call(Some(&scoped), "dataset_items_get", &[("datasetId", &dataset_id)], &[], Body::None)
+        .call(
+            Some(&scoped),
+            "dataset_items_get",
+            &[("datasetId", &dataset_id)],
+            &[],
+            Body::None,
+        )
         .await;
     c.expect_error("dataset_items_get", &r, 403);
     let r = c
-        .call(Some("not-a-real-token"), "users_me_get", &[], &[], Body::None)
+        .call(
+            Some("not-a-real-token"),
+            "users_me_get",
+            &[],
+            &[],
+            Body::None,
+        )
         .await;
     c.expect_error("users_me_get", &r, 401);
     let r = c.call(None, "actors_get", &[], &[], Body::None).await;

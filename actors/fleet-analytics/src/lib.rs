@@ -38,7 +38,12 @@ impl Tool for FleetAnalytics {
         Permission::StoragesWrite,
     ];
 
-    async fn run(&self, ctx: &Context, input: Value, previous: Option<Value>) -> Result<Emission, RuntimeError> {
+    async fn run(
+        &self,
+        ctx: &Context,
+        input: Value,
+        previous: Option<Value>,
+    ) -> Result<Emission, RuntimeError> {
         let input: FleetInput = serde_json::from_value(input)
             .map_err(|e| RuntimeError::Other(format!("input does not match the schema: {e}")))?;
         let windows = Windows::new(input.as_of.unwrap_or(ctx.now), input.config.window_days);
@@ -56,7 +61,11 @@ impl Tool for FleetAnalytics {
                 "acknowledged": findings.output.acknowledged,
             }),
             snapshot: Some(to_json(&findings.snapshot)?),
-            rows: findings.rows.iter().map(to_json).collect::<Result<_, _>>()?,
+            rows: findings
+                .rows
+                .iter()
+                .map(to_json)
+                .collect::<Result<_, _>>()?,
             status: findings.output.summary.clone(),
             output,
         })
@@ -72,21 +81,37 @@ struct Collected {
     stats: Value,
 }
 
-async fn collect(ctx: &Context, input: &FleetInput, windows: Windows) -> Result<Collected, RuntimeError> {
+async fn collect(
+    ctx: &Context,
+    input: &FleetInput,
+    windows: Windows,
+) -> Result<Collected, RuntimeError> {
     let source = &ctx.source;
     let mut actors = source.my_actors().await?;
     if !input.actors.is_empty() {
-        actors.retain(|a| input.actors.iter().any(|w| w == &a.id || w == &a.name || *w == a.full_name()));
+        actors.retain(|a| {
+            input
+                .actors
+                .iter()
+                .any(|w| w == &a.id || w == &a.name || *w == a.full_name())
+        });
     }
     // Deterministic order whatever order the API lists them in.
     actors.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
     let per_actor: Vec<(ActorEvidence, u64, u64)> = stream::iter(actors)
         .map(|actor| async move {
             let builds = source.newest_builds(&actor.id, BUILDS_PER_ACTOR).await?;
-            let folded = source.fold_runs(&actor.id, windows, input.detail_samples_per_actor).await?;
+            let folded = source
+                .fold_runs(&actor.id, windows, input.detail_samples_per_actor)
+                .await?;
             let samples = source.run_details(&folded.newest_finished).await?;
             Ok::<_, RuntimeError>((
-                ActorEvidence { actor, builds, runs: folded.aggregate, samples },
+                ActorEvidence {
+                    actor,
+                    builds,
+                    runs: folded.aggregate,
+                    samples,
+                },
                 folded.read,
                 folded.malformed,
             ))

@@ -42,8 +42,10 @@ pub struct DemoResult {
 /// The fleet-analytics Actor as the Store publishes it, for the emulator to run.
 pub fn tool_actor_fixture(created_at: DateTime<Utc>) -> ActorFixture {
     let created = created_at.to_rfc3339_opts(SecondsFormat::Millis, true);
-    let input_schema: Value =
-        serde_json::from_str(<fleet_analytics::FleetAnalytics as forge_runtime::Tool>::INPUT_SCHEMA).unwrap_or(Value::Null);
+    let input_schema: Value = serde_json::from_str(
+        <fleet_analytics::FleetAnalytics as forge_runtime::Tool>::INPUT_SCHEMA,
+    )
+    .unwrap_or(Value::Null);
     ActorFixture {
         actor: json!({
             "id": FLEET_ANALYTICS_ID, "userId": "apifyforgePublish", "name": "fleet-analytics",
@@ -68,7 +70,9 @@ pub fn tool_actor_fixture(created_at: DateTime<Utc>) -> ActorFixture {
 
 /// Adds the tool actors to a user's fixture.
 pub fn with_tools(mut fixture: Fixture, now: DateTime<Utc>) -> Fixture {
-    fixture.actors.push(tool_actor_fixture(now - chrono::Duration::days(400)));
+    fixture
+        .actors
+        .push(tool_actor_fixture(now - chrono::Duration::days(400)));
     fixture
 }
 
@@ -90,7 +94,10 @@ pub fn platform_config(actor_command: &[String]) -> EmulatorConfig {
         argv.push(tool.to_string());
         commands.insert(tool.to_string(), argv);
     }
-    EmulatorConfig { actor_commands: commands, ..Default::default() }
+    EmulatorConfig {
+        actor_commands: commands,
+        ..Default::default()
+    }
 }
 
 pub async fn run_demo(options: &DemoOptions) -> anyhow::Result<DemoResult> {
@@ -101,17 +108,27 @@ pub async fn run_demo(options: &DemoOptions) -> anyhow::Result<DemoResult> {
         .await
         .context("starting the emulator")?;
     let input = json!({"asOf": options.synth.now.to_rfc3339_opts(SecondsFormat::Secs, true)});
-    let items = run_sync_get_dataset_items(&emulator.base_url(), &token, &format!("{PUBLISHER}/fleet-analytics"), &input)
-        .await
-        .context("running fleet-analytics through run-sync-get-dataset-items")?;
+    let items = run_sync_get_dataset_items(
+        &emulator.base_url(),
+        &token,
+        &format!("{PUBLISHER}/fleet-analytics"),
+        &input,
+    )
+    .await
+    .context("running fleet-analytics through run-sync-get-dataset-items")?;
     let run = emulator
         .runs_of("fleet-analytics")
         .into_iter()
         .last()
         .ok_or_else(|| anyhow!("the emulator has no fleet-analytics run"))?;
-    let store = run["defaultKeyValueStoreId"].as_str().unwrap_or_default().to_string();
+    let store = run["defaultKeyValueStoreId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let record = |key: &str| -> anyhow::Result<Value> {
-        let (_, bytes) = emulator.kv_record(&store, key).ok_or_else(|| anyhow!("the run wrote no {key}"))?;
+        let (_, bytes) = emulator
+            .kv_record(&store, key)
+            .ok_or_else(|| anyhow!("the run wrote no {key}"))?;
         Ok(serde_json::from_slice(&bytes)?)
     };
     let output = record("OUTPUT")?;
@@ -132,17 +149,30 @@ pub async fn run_demo(options: &DemoOptions) -> anyhow::Result<DemoResult> {
     write_json(&out.join("OUTPUT.json"), &output)?;
     write_json(&out.join("SIGNALS.json"), &signals)?;
     write_json(&out.join("dataset.json"), &Value::Array(items.clone()))?;
-    write_json(&out.join("ground-truth.json"), &serde_json::to_value(&truth)?)?;
+    write_json(
+        &out.join("ground-truth.json"),
+        &serde_json::to_value(&truth)?,
+    )?;
     write_json(&out.join("detection.json"), &serde_json::to_value(&score)?)?;
     write_json(&out.join("audit-log.json"), &serde_json::to_value(&audit)?)?;
-    Ok(DemoResult { output, signals, items, truth, score, requests, audit, out_dir: out.clone() })
+    Ok(DemoResult {
+        output,
+        signals,
+        items,
+        truth,
+        score,
+        requests,
+        audit,
+        out_dir: out.clone(),
+    })
 }
 
 fn write_json(path: &Path, value: &Value) -> anyhow::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    std::fs::write(path, serde_json::to_vec_pretty(value)?).with_context(|| format!("writing {}", path.display()))
+    std::fs::write(path, serde_json::to_vec_pretty(value)?)
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 /// A page a person reads in a terminal: the score, the Action Plan, detection quality.
@@ -154,7 +184,13 @@ pub fn summary(r: &DemoResult) -> String {
         s.push_str(&t);
         s.push('\n');
     };
-    line(&mut s, format!("apifyforge demo: fleet-analytics on a synthetic fleet of {} actors", f["actors"]));
+    line(
+        &mut s,
+        format!(
+            "apifyforge demo: fleet-analytics on a synthetic fleet of {} actors",
+            f["actors"]
+        ),
+    );
     line(&mut s, format!("  {}", o["summary"].as_str().unwrap_or("")));
     line(
         &mut s,
@@ -163,7 +199,11 @@ pub fn summary(r: &DemoResult) -> String {
             f["healthScore"]["score"],
             f["healthScore"]["lost"]
                 .as_object()
-                .map(|m| m.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", "))
+                .map(|m| m
+                    .iter()
+                    .map(|(k, v)| format!("{k} {v}"))
+                    .collect::<Vec<_>>()
+                    .join(", "))
                 .unwrap_or_default()
         ),
     );
@@ -179,7 +219,13 @@ pub fn summary(r: &DemoResult) -> String {
         ),
     );
     line(&mut s, "\nAction Plan (most urgent first):".into());
-    for (i, sig) in o["signals"].as_array().into_iter().flatten().take(12).enumerate() {
+    for (i, sig) in o["signals"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .take(12)
+        .enumerate()
+    {
         line(
             &mut s,
             format!(
@@ -191,8 +237,12 @@ pub fn summary(r: &DemoResult) -> String {
             ),
         );
     }
-    let by_kind: BTreeMap<_, _> =
-        r.score.by_kind.iter().map(|(k, v)| (k.clone(), format!("{}/{}", v.found, v.planted))).collect();
+    let by_kind: BTreeMap<_, _> = r
+        .score
+        .by_kind
+        .iter()
+        .map(|(k, v)| (k.clone(), format!("{}/{}", v.found, v.planted)))
+        .collect();
     line(
         &mut s,
         format!(
@@ -209,6 +259,12 @@ pub fn summary(r: &DemoResult) -> String {
             r.requests, o["collection"]["runsRead"], o["collection"]["actors"]
         ),
     );
-    line(&mut s, format!("\nOutputs: {}/{{OUTPUT,SIGNALS,dataset,ground-truth,detection,audit-log}}.json", r.out_dir.display()));
+    line(
+        &mut s,
+        format!(
+            "\nOutputs: {}/{{OUTPUT,SIGNALS,dataset,ground-truth,detection,audit-log}}.json",
+            r.out_dir.display()
+        ),
+    );
     s
 }

@@ -41,22 +41,36 @@ pub struct DetectionScore {
 /// Scores signals (as in SIGNALS or OUTPUT: objects with `rule` and `subject.actorId`).
 pub fn score(truth: &GroundTruth, signals: &[Value]) -> DetectionScore {
     let kind_of_rule: BTreeMap<&str, &str> = RULE_OF_KIND.iter().map(|(k, r)| (*r, *k)).collect();
-    let planted: BTreeSet<(String, String)> =
-        truth.planted.iter().map(|p| (p.actor_id.clone(), p.kind.clone())).collect();
-    let names: BTreeMap<&str, &str> =
-        truth.planted.iter().map(|p| (p.actor_id.as_str(), p.actor_name.as_str())).collect();
+    let planted: BTreeSet<(String, String)> = truth
+        .planted
+        .iter()
+        .map(|p| (p.actor_id.clone(), p.kind.clone()))
+        .collect();
+    let names: BTreeMap<&str, &str> = truth
+        .planted
+        .iter()
+        .map(|p| (p.actor_id.as_str(), p.actor_name.as_str()))
+        .collect();
     let mut found: BTreeSet<(String, String)> = BTreeSet::new();
     let mut s = DetectionScore::default();
     for sig in signals {
-        let (Some(rule), Some(actor)) = (sig["rule"].as_str(), sig["subject"]["actorId"].as_str()) else { continue };
-        let Some(kind) = kind_of_rule.get(rule) else { continue };
+        let (Some(rule), Some(actor)) = (sig["rule"].as_str(), sig["subject"]["actorId"].as_str())
+        else {
+            continue;
+        };
+        let Some(kind) = kind_of_rule.get(rule) else {
+            continue;
+        };
         let key = (actor.to_string(), kind.to_string());
         if planted.contains(&key) {
             found.insert(key);
         } else {
             s.false_positives += 1;
             s.by_kind.entry(kind.to_string()).or_default().false_alarms += 1;
-            let name = sig["subject"]["actorName"].as_str().unwrap_or(actor).to_string();
+            let name = sig["subject"]["actorName"]
+                .as_str()
+                .unwrap_or(actor)
+                .to_string();
             s.false_alarms.push((name, rule.to_string()));
         }
     }
@@ -66,7 +80,13 @@ pub fn score(truth: &GroundTruth, signals: &[Value]) -> DetectionScore {
         if found.contains(&(actor.clone(), kind.clone())) {
             k.found += 1;
         } else {
-            s.missed.push((names.get(actor.as_str()).unwrap_or(&actor.as_str()).to_string(), kind.clone()));
+            s.missed.push((
+                names
+                    .get(actor.as_str())
+                    .unwrap_or(&actor.as_str())
+                    .to_string(),
+                kind.clone(),
+            ));
         }
     }
     s.true_positives = found.len();

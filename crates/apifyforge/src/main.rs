@@ -11,7 +11,11 @@ use forge_runtime::Flow;
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "apifyforge", version, about = "Tells an Apify developer what to fix first across their whole fleet of Actors.")]
+#[command(
+    name = "apifyforge",
+    version,
+    about = "Tells an Apify developer what to fix first across their whole fleet of Actors."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -39,9 +43,20 @@ struct FleetArgs {
 impl FleetArgs {
     fn synth(&self) -> SynthConfig {
         let now = self.now.unwrap_or_else(|| {
-            Utc::now().date_naive().and_hms_opt(0, 0, 0).map(|t| t.and_utc()).unwrap_or_else(Utc::now)
+            Utc::now()
+                .date_naive()
+                .and_hms_opt(0, 0, 0)
+                .map(|t| t.and_utc())
+                .unwrap_or_else(Utc::now)
         });
-        SynthConfig { seed: self.seed, actors: self.actors, days: self.days, runs_per_day: self.runs_per_day, now, ..Default::default() }
+        SynthConfig {
+            seed: self.seed,
+            actors: self.actors,
+            days: self.days,
+            runs_per_day: self.runs_per_day,
+            now,
+            ..Default::default()
+        }
     }
 }
 
@@ -101,7 +116,8 @@ fn init_logging() {
         .with_writer(std::io::stderr)
         .with_target(false)
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
 }
@@ -114,7 +130,11 @@ fn self_command() -> anyhow::Result<Vec<String>> {
 async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Demo { fleet, out, json } => {
-            let options = DemoOptions { synth: fleet.synth(), out_dir: out, actor_command: self_command()? };
+            let options = DemoOptions {
+                synth: fleet.synth(),
+                out_dir: out,
+                actor_command: self_command()?,
+            };
             let result = run_demo(&options).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&result.output)?);
@@ -123,25 +143,53 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             }
             Ok(0)
         }
-        Command::Run { tool, input } => unknown_tool(apifyforge::tools::run(&tool, Some(Flow::Cli), input).await, &tool),
-        Command::Actor { tool } => unknown_tool(apifyforge::tools::run(&tool, None, None).await, &tool),
-        Command::Emulator { command: EmulatorCommand::Fixture { fleet, out } } => {
+        Command::Run { tool, input } => unknown_tool(
+            apifyforge::tools::run(&tool, Some(Flow::Cli), input).await,
+            &tool,
+        ),
+        Command::Actor { tool } => {
+            unknown_tool(apifyforge::tools::run(&tool, None, None).await, &tool)
+        }
+        Command::Emulator {
+            command: EmulatorCommand::Fixture { fleet, out },
+        } => {
             let (fixture, truth) = generate(&fleet.synth());
             std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
             std::fs::write(out.join("fixture.json"), fixture.to_json_pretty())?;
-            std::fs::write(out.join("ground-truth.json"), serde_json::to_vec_pretty(&truth)?)?;
-            println!("wrote {0}/fixture.json and {0}/ground-truth.json ({1} planted problems)", out.display(), truth.planted.len());
+            std::fs::write(
+                out.join("ground-truth.json"),
+                serde_json::to_vec_pretty(&truth)?,
+            )?;
+            println!(
+                "wrote {0}/fixture.json and {0}/ground-truth.json ({1} planted problems)",
+                out.display(),
+                truth.planted.len()
+            );
             Ok(0)
         }
-        Command::Emulator { command: EmulatorCommand::Serve { fleet, fixture } } => {
+        Command::Emulator {
+            command: EmulatorCommand::Serve { fleet, fixture },
+        } => {
             let fixture = match fixture {
-                Some(path) => Fixture::from_json(&std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?)?,
+                Some(path) => Fixture::from_json(
+                    &std::fs::read_to_string(&path)
+                        .with_context(|| format!("reading {}", path.display()))?,
+                )?,
                 None => apifyforge::demo::with_tools(generate(&fleet.synth()).0, fleet.synth().now),
             };
-            let tokens: Vec<(String, String)> = fixture.tokens.iter().map(|t| (t.id.clone(), t.token.clone())).collect();
-            let emulator = Emulator::start(fixture, apifyforge::demo::platform_config(&self_command()?)).await?;
+            let tokens: Vec<(String, String)> = fixture
+                .tokens
+                .iter()
+                .map(|t| (t.id.clone(), t.token.clone()))
+                .collect();
+            let emulator =
+                Emulator::start(fixture, apifyforge::demo::platform_config(&self_command()?))
+                    .await?;
             println!("Apify API emulator at {}/v2", emulator.base_url());
-            println!("Set APIFY_API_BASE_URL={} and APIFY_TOKEN to one of these emulator tokens:", emulator.base_url());
+            println!(
+                "Set APIFY_API_BASE_URL={} and APIFY_TOKEN to one of these emulator tokens:",
+                emulator.base_url()
+            );
             for (id, token) in tokens {
                 // Emulator tokens are fixture data, not credentials: printing them is the point.
                 println!("  {id:<28} {token}");
@@ -155,7 +203,12 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
 }
 
 fn unknown_tool(code: Option<i32>, tool: &str) -> anyhow::Result<i32> {
-    code.ok_or_else(|| anyhow::anyhow!("unknown tool {tool:?}; available: {}", apifyforge::tools::TOOLS.join(", ")))
+    code.ok_or_else(|| {
+        anyhow::anyhow!(
+            "unknown tool {tool:?}; available: {}",
+            apifyforge::tools::TOOLS.join(", ")
+        )
+    })
 }
 
 #[tokio::main]

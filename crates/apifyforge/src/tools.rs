@@ -16,7 +16,9 @@ const fn fleet_analytics_name() -> &'static str {
 pub async fn run(tool: &str, flow: Option<Flow>, input_file: Option<PathBuf>) -> Option<i32> {
     let options = RunOptions { input_file, flow };
     match tool {
-        t if t == fleet_analytics_name() => Some(run_tool(&fleet_analytics::FleetAnalytics, options).await),
+        t if t == fleet_analytics_name() => {
+            Some(run_tool(&fleet_analytics::FleetAnalytics, options).await)
+        }
         _ => None,
     }
 }

@@ -59,7 +59,12 @@ pub trait Tool: Send + Sync {
 
     /// Collects evidence through `ctx.source` and analyses it. `input` is validated, with
     /// defaults applied; `previous` is the tool's own last `SNAPSHOT`, if any.
-    async fn run(&self, ctx: &Context, input: Value, previous: Option<Value>) -> Result<Emission, RuntimeError>;
+    async fn run(
+        &self,
+        ctx: &Context,
+        input: Value,
+        previous: Option<Value>,
+    ) -> Result<Emission, RuntimeError>;
 }
 
 /// How the runner was invoked, beyond the environment.
@@ -75,7 +80,11 @@ pub struct RunOptions {
 /// Every failure ends in a status message and a log line that say what to do.
 pub async fn run_tool<T: Tool>(tool: &T, options: RunOptions) -> i32 {
     let env = RunEnv::from_process();
-    let flow = options.flow.unwrap_or(if env.is_at_home { Flow::Platform } else { Flow::Cli });
+    let flow = options.flow.unwrap_or(if env.is_at_home {
+        Flow::Platform
+    } else {
+        Flow::Cli
+    });
     let status_client = match (&env.token, flow) {
         (Some(token), Flow::Platform) => Some(ApiClient::new(token, &env.api_base_url)),
         _ => None,
@@ -99,7 +108,12 @@ pub async fn run_tool<T: Tool>(tool: &T, options: RunOptions) -> i32 {
     code
 }
 
-async fn run_inner<T: Tool>(tool: &T, env: &RunEnv, flow: Flow, options: &RunOptions) -> Result<String, RuntimeError> {
+async fn run_inner<T: Tool>(
+    tool: &T,
+    env: &RunEnv,
+    flow: Flow,
+    options: &RunOptions,
+) -> Result<String, RuntimeError> {
     let schema = InputSchema::parse(T::INPUT_SCHEMA)?;
     let token = env.token.as_ref();
     let storage = match flow {
@@ -110,19 +124,24 @@ async fn run_inner<T: Tool>(tool: &T, env: &RunEnv, flow: Flow, options: &RunOpt
                 key_value_store_id: env.default_key_value_store_id.clone().ok_or_else(|| {
                     RuntimeError::Env("ACTOR_DEFAULT_KEY_VALUE_STORE_ID is not set".into())
                 })?,
-                dataset_id: env
-                    .default_dataset_id
-                    .clone()
-                    .ok_or_else(|| RuntimeError::Env("ACTOR_DEFAULT_DATASET_ID is not set".into()))?,
+                dataset_id: env.default_dataset_id.clone().ok_or_else(|| {
+                    RuntimeError::Env("ACTOR_DEFAULT_DATASET_ID is not set".into())
+                })?,
             }
         }
-        Flow::Cli => Storage::Local { root: env.local_storage_dir.clone() },
+        Flow::Cli => Storage::Local {
+            root: env.local_storage_dir.clone(),
+        },
     };
 
     // Input first: a bad input stops here, before any call about the fleet.
     let raw_input = match (&options.input_file, flow) {
-        (Some(path), _) => read_local_json(path)?.ok_or_else(|| RuntimeError::Other(format!("{} not found", path.display())))?,
-        (None, _) => storage.read_default_record(&env.input_key).await?.unwrap_or(Value::Null),
+        (Some(path), _) => read_local_json(path)?
+            .ok_or_else(|| RuntimeError::Other(format!("{} not found", path.display())))?,
+        (None, _) => storage
+            .read_default_record(&env.input_key)
+            .await?
+            .unwrap_or(Value::Null),
     };
     let input = schema.resolve(Some(&raw_input))?;
 
@@ -131,7 +150,10 @@ async fn run_inner<T: Tool>(tool: &T, env: &RunEnv, flow: Flow, options: &RunOpt
     })?;
     let client = ApiClient::new(token, &env.api_base_url);
     let source = FleetSource::new(client.clone());
-    let named_store = env.local_storage_dir.join("key_value_stores").join(format!("apifyforge-{}", T::NAME));
+    let named_store = env
+        .local_storage_dir
+        .join("key_value_stores")
+        .join(format!("apifyforge-{}", T::NAME));
     let previous = match flow {
         Flow::Platform => match env.actor_id.as_deref() {
             Some(actor_id) => source.previous_snapshot(actor_id).await?,
@@ -152,8 +174,14 @@ async fn run_inner<T: Tool>(tool: &T, env: &RunEnv, flow: Flow, options: &RunOpt
     if let Some(snapshot) = &emission.snapshot {
         storage.put_json("SNAPSHOT", snapshot).await?;
         if flow == Flow::Cli {
-            let bytes = serde_json::to_vec_pretty(snapshot).map_err(|e| RuntimeError::Other(e.to_string()))?;
-            write_local_record(&named_store, "SNAPSHOT", &bytes, "application/json; charset=utf-8")?;
+            let bytes = serde_json::to_vec_pretty(snapshot)
+                .map_err(|e| RuntimeError::Other(e.to_string()))?;
+            write_local_record(
+                &named_store,
+                "SNAPSHOT",
+                &bytes,
+                "application/json; charset=utf-8",
+            )?;
         }
     }
     Ok(emission.status)
@@ -161,8 +189,16 @@ async fn run_inner<T: Tool>(tool: &T, env: &RunEnv, flow: Flow, options: &RunOpt
 
 /// Puts `generatedAt` after `tool` (the contract's order) and run metadata under `meta`:
 /// everything that may differ between two runs over the same evidence is in those two.
-pub fn with_run_metadata(output: Value, generated_at: &str, env: &RunEnv, flow: Flow, requests: u64) -> Value {
-    let Value::Object(map) = output else { return output };
+pub fn with_run_metadata(
+    output: Value,
+    generated_at: &str,
+    env: &RunEnv,
+    flow: Flow,
+    requests: u64,
+) -> Value {
+    let Value::Object(map) = output else {
+        return output;
+    };
     let mut out = Map::new();
     for (k, v) in map {
         let is_tool = k == "tool";

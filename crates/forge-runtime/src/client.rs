@@ -21,16 +21,46 @@ pub struct Operation {
 pub mod ops {
     use super::Operation;
     use crate::permission::Permission::*;
-    pub const LIST_ACTORS: Operation = Operation { what: "list your actors (GET /v2/actors)", permission: ActorsRead };
-    pub const GET_ACTOR: Operation = Operation { what: "read an actor (GET /v2/actors/{id})", permission: ActorsRead };
-    pub const LIST_BUILDS: Operation = Operation { what: "list an actor's builds (GET /v2/actors/{id}/builds)", permission: ActorsRead };
-    pub const LIST_RUNS: Operation = Operation { what: "list an actor's runs (GET /v2/actors/{id}/runs)", permission: ActorsListRuns };
-    pub const GET_RUN: Operation = Operation { what: "read a run's details (GET /v2/actor-runs/{id})", permission: ActorsListRuns };
-    pub const START_RUN: Operation = Operation { what: "start a run (POST /v2/actors/{id}/runs)", permission: ActorsRun };
-    pub const READ_RECORD: Operation = Operation { what: "read a key-value store record", permission: StoragesRead };
-    pub const READ_ITEMS: Operation = Operation { what: "read the dataset items of a run apifyforge started", permission: StoragesRead };
-    pub const WRITE_RECORD: Operation = Operation { what: "save a record to the run's key-value store", permission: StoragesWrite };
-    pub const PUSH_ITEMS: Operation = Operation { what: "push rows to the run's dataset", permission: StoragesWrite };
+    pub const LIST_ACTORS: Operation = Operation {
+        what: "list your actors (GET /v2/actors)",
+        permission: ActorsRead,
+    };
+    pub const GET_ACTOR: Operation = Operation {
+        what: "read an actor (GET /v2/actors/{id})",
+        permission: ActorsRead,
+    };
+    pub const LIST_BUILDS: Operation = Operation {
+        what: "list an actor's builds (GET /v2/actors/{id}/builds)",
+        permission: ActorsRead,
+    };
+    pub const LIST_RUNS: Operation = Operation {
+        what: "list an actor's runs (GET /v2/actors/{id}/runs)",
+        permission: ActorsListRuns,
+    };
+    pub const GET_RUN: Operation = Operation {
+        what: "read a run's details (GET /v2/actor-runs/{id})",
+        permission: ActorsListRuns,
+    };
+    pub const START_RUN: Operation = Operation {
+        what: "start a run (POST /v2/actors/{id}/runs)",
+        permission: ActorsRun,
+    };
+    pub const READ_RECORD: Operation = Operation {
+        what: "read a key-value store record",
+        permission: StoragesRead,
+    };
+    pub const READ_ITEMS: Operation = Operation {
+        what: "read the dataset items of a run apifyforge started",
+        permission: StoragesRead,
+    };
+    pub const WRITE_RECORD: Operation = Operation {
+        what: "save a record to the run's key-value store",
+        permission: StoragesWrite,
+    };
+    pub const PUSH_ITEMS: Operation = Operation {
+        what: "push rows to the run's dataset",
+        permission: StoragesWrite,
+    };
 }
 
 /// The client every tool uses. Cloning is cheap and shares the rate limiter and counters.
@@ -43,7 +73,9 @@ pub struct ApiClient {
 impl std::fmt::Debug for ApiClient {
     // apify-client's own Debug prints the token; this one never does.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ApiClient").field("base_url", &self.inner.api_base_url()).finish_non_exhaustive()
+        f.debug_struct("ApiClient")
+            .field("base_url", &self.inner.api_base_url())
+            .finish_non_exhaustive()
     }
 }
 
@@ -60,7 +92,10 @@ impl ApiClient {
             .min_delay_between_retries(Duration::from_millis(250))
             .timeout_max(Duration::from_secs(60))
             .build();
-        ApiClient { inner: Arc::new(inner), counters }
+        ApiClient {
+            inner: Arc::new(inner),
+            counters,
+        }
     }
 
     pub fn api(&self) -> &ApifyClient {
@@ -76,10 +111,16 @@ impl ApiClient {
 /// Maps a client error to what the user must fix.
 pub fn map_error(op: Operation, e: ApifyClientError) -> RuntimeError {
     match &e {
-        ApifyClientError::Api(api) if api.is_forbidden() => {
-            RuntimeError::MissingPermission { permission: op.permission, operation: op.what }
+        ApifyClientError::Api(api) if api.is_forbidden() => RuntimeError::MissingPermission {
+            permission: op.permission,
+            operation: op.what,
+        },
+        ApifyClientError::Api(api) if api.is_unauthorized() => {
+            RuntimeError::Unauthorized(api.message.clone())
         }
-        ApifyClientError::Api(api) if api.is_unauthorized() => RuntimeError::Unauthorized(api.message.clone()),
-        _ => RuntimeError::Api { operation: op.what, message: e.to_string() },
+        _ => RuntimeError::Api {
+            operation: op.what,
+            message: e.to_string(),
+        },
     }
 }

@@ -28,16 +28,25 @@ impl RunEnv {
 
     /// Reads through `lookup`, so tests need no process environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> RunEnv {
-        let get = |names: &[&str]| names.iter().find_map(|n| lookup(n).filter(|v| !v.is_empty()));
+        let get = |names: &[&str]| {
+            names
+                .iter()
+                .find_map(|n| lookup(n).filter(|v| !v.is_empty()))
+        };
         RunEnv {
             is_at_home: get(&["APIFY_IS_AT_HOME"]).is_some_and(|v| v == "1" || v == "true"),
             token: get(&["APIFY_TOKEN"]).map(SecretString::from),
-            api_base_url: get(&["APIFY_API_BASE_URL"]).unwrap_or_else(|| DEFAULT_API_BASE_URL.into()),
+            api_base_url: get(&["APIFY_API_BASE_URL"])
+                .unwrap_or_else(|| DEFAULT_API_BASE_URL.into()),
             actor_id: get(&["ACTOR_ID", "APIFY_ACTOR_ID", "APIFY_ACT_ID"]),
             run_id: get(&["ACTOR_RUN_ID", "APIFY_ACTOR_RUN_ID", "APIFY_ACT_RUN_ID"]),
-            default_key_value_store_id: get(&["ACTOR_DEFAULT_KEY_VALUE_STORE_ID", "APIFY_DEFAULT_KEY_VALUE_STORE_ID"]),
+            default_key_value_store_id: get(&[
+                "ACTOR_DEFAULT_KEY_VALUE_STORE_ID",
+                "APIFY_DEFAULT_KEY_VALUE_STORE_ID",
+            ]),
             default_dataset_id: get(&["ACTOR_DEFAULT_DATASET_ID", "APIFY_DEFAULT_DATASET_ID"]),
-            input_key: get(&["ACTOR_INPUT_KEY", "APIFY_INPUT_KEY", "CRAWLEE_INPUT_KEY"]).unwrap_or_else(|| "INPUT".into()),
+            input_key: get(&["ACTOR_INPUT_KEY", "APIFY_INPUT_KEY", "CRAWLEE_INPUT_KEY"])
+                .unwrap_or_else(|| "INPUT".into()),
             local_storage_dir: get(&["APIFY_LOCAL_STORAGE_DIR", "CRAWLEE_STORAGE_DIR"])
                 .unwrap_or_else(|| "./storage".into())
                 .into(),
@@ -77,6 +86,9 @@ mod tests {
         assert_eq!(env.input_key, "INPUT");
         assert_eq!(env.max_total_charge_usd, None);
         assert_eq!(env.api_base_url, DEFAULT_API_BASE_URL);
-        assert!(!format!("{env:?}").contains("t0k"), "the token must not show in Debug");
+        assert!(
+            !format!("{env:?}").contains("t0k"),
+            "the token must not show in Debug"
+        );
     }
 }

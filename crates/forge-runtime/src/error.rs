@@ -10,19 +10,29 @@ pub enum RuntimeError {
          Add it to the token in Apify Console > Settings > API & Integrations.",
         permission.disables()
     )]
-    MissingPermission { permission: Permission, operation: &'static str },
+    MissingPermission {
+        permission: Permission,
+        operation: &'static str,
+    },
     #[error("the API token was rejected (401: {0}); check APIFY_TOKEN")]
     Unauthorized(String),
     #[error(transparent)]
     InvalidInput(#[from] InputError),
     #[error("{operation} failed: {message}")]
-    Api { operation: &'static str, message: String },
+    Api {
+        operation: &'static str,
+        message: String,
+    },
     #[error("{0} not found")]
     NotFound(String),
     #[error("environment: {0}")]
     Env(String),
     #[error("local storage at {path}: {source}")]
-    Io { path: String, #[source] source: std::io::Error },
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Other(String),
 }

@@ -26,23 +26,40 @@ impl OwnedRun {
 }
 
 /// Starts a run of `actor_id` with `input`; the returned handle is the only key to its data.
-pub async fn start_run(client: &ApiClient, actor_id: &str, input: &Value) -> Result<OwnedRun, RuntimeError> {
+pub async fn start_run(
+    client: &ApiClient,
+    actor_id: &str,
+    input: &Value,
+) -> Result<OwnedRun, RuntimeError> {
     let run = client
         .api()
         .actor(actor_id)
         .start(Some(input), ActorStartOptions::default())
         .await
         .map_err(|e| map_error(ops::START_RUN, e))?;
-    let missing = |what: &str| RuntimeError::Api { operation: ops::START_RUN.what, message: format!("the new run has no {what}") };
+    let missing = |what: &str| RuntimeError::Api {
+        operation: ops::START_RUN.what,
+        message: format!("the new run has no {what}"),
+    };
     Ok(OwnedRun {
-        default_dataset_id: run.default_dataset_id.clone().ok_or_else(|| missing("default dataset"))?,
-        default_key_value_store_id: run.default_key_value_store_id.clone().ok_or_else(|| missing("default key-value store"))?,
+        default_dataset_id: run
+            .default_dataset_id
+            .clone()
+            .ok_or_else(|| missing("default dataset"))?,
+        default_key_value_store_id: run
+            .default_key_value_store_id
+            .clone()
+            .ok_or_else(|| missing("default key-value store"))?,
         run_id: run.id,
     })
 }
 
 /// Waits until the run finishes and returns its final status.
-pub async fn wait_for_finish(client: &ApiClient, run: &OwnedRun, max_secs: i64) -> Result<String, RuntimeError> {
+pub async fn wait_for_finish(
+    client: &ApiClient,
+    run: &OwnedRun,
+    max_secs: i64,
+) -> Result<String, RuntimeError> {
     let r = client
         .api()
         .run(run.run_id())
@@ -64,7 +81,11 @@ pub async fn dataset_items(client: &ApiClient, run: &OwnedRun) -> Result<Vec<Val
 }
 
 /// A JSON record of the default key-value store of a run we started (OUTPUT, SIGNALS...).
-pub async fn record(client: &ApiClient, run: &OwnedRun, key: &str) -> Result<Option<Value>, RuntimeError> {
+pub async fn record(
+    client: &ApiClient,
+    run: &OwnedRun,
+    key: &str,
+) -> Result<Option<Value>, RuntimeError> {
     let rec = client
         .api()
         .key_value_store(&run.default_key_value_store_id)
@@ -84,7 +105,10 @@ pub enum RunSyncError {
     )]
     Forbidden,
     #[error("the run did not succeed: {message}")]
-    RunFailed { message: String, run_id: Option<String> },
+    RunFailed {
+        message: String,
+        run_id: Option<String>,
+    },
     #[error("the run did not finish within the endpoint's wait limit: {0}")]
     Timeout(String),
     #[error("run-sync-get-dataset-items failed with HTTP {status}: {message}")]
@@ -118,12 +142,20 @@ pub async fn run_sync_get_dataset_items(
         .await
         .map_err(|e| RunSyncError::Transport(e.without_url().to_string()))?;
     let status = response.status().as_u16();
-    let body: Value = response.json().await.map_err(|e| RunSyncError::Transport(e.without_url().to_string()))?;
-    let message = body["error"]["message"].as_str().unwrap_or_default().to_string();
+    let body: Value = response
+        .json()
+        .await
+        .map_err(|e| RunSyncError::Transport(e.without_url().to_string()))?;
+    let message = body["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     match status {
         200 | 201 => match body {
             Value::Array(items) => Ok(items),
-            _ => Err(RunSyncError::Transport("the response is not a JSON array".into())),
+            _ => Err(RunSyncError::Transport(
+                "the response is not a JSON array".into(),
+            )),
         },
         403 => Err(RunSyncError::Forbidden),
         408 => Err(RunSyncError::Timeout(message)),

@@ -40,7 +40,10 @@ fn iso(t: DateTime<Utc>) -> String {
 
 impl FleetSource {
     pub fn new(client: ApiClient) -> FleetSource {
-        FleetSource { client, concurrency: 8 }
+        FleetSource {
+            client,
+            concurrency: 8,
+        }
     }
 
     /// Every actor the token's user owns (`GET /v2/actors?my=1`).
@@ -52,7 +55,12 @@ impl FleetSource {
                 .client
                 .api()
                 .actors()
-                .list(ActorListOptions { my: Some(true), offset: Some(offset), limit: Some(PAGE), ..Default::default() })
+                .list(ActorListOptions {
+                    my: Some(true),
+                    offset: Some(offset),
+                    limit: Some(PAGE),
+                    ..Default::default()
+                })
                 .await
                 .map_err(|e| map_error(ops::LIST_ACTORS, e))?;
             let count = page.items.len() as i64;
@@ -66,13 +74,21 @@ impl FleetSource {
     }
 
     /// The newest `limit` builds of an actor, in one request.
-    pub async fn newest_builds(&self, actor_id: &str, limit: i64) -> Result<Vec<BuildInfo>, RuntimeError> {
+    pub async fn newest_builds(
+        &self,
+        actor_id: &str,
+        limit: i64,
+    ) -> Result<Vec<BuildInfo>, RuntimeError> {
         let page = self
             .client
             .api()
             .actor(actor_id)
             .builds()
-            .list(ListOptions { offset: Some(0), limit: Some(limit), desc: Some(true) })
+            .list(ListOptions {
+                offset: Some(0),
+                limit: Some(limit),
+                desc: Some(true),
+            })
             .await
             .map_err(|e| map_error(ops::LIST_BUILDS, e))?;
         Ok(page.items.iter().filter_map(build_info).collect())
@@ -80,9 +96,18 @@ impl FleetSource {
 
     /// Reads an actor's runs in the collection range of `windows`, newest first, folding
     /// each page into a [`RunAggregate`]; keeps the ids of the newest `sample` finished runs.
-    pub async fn fold_runs(&self, actor_id: &str, windows: Windows, sample: usize) -> Result<FoldedRuns, RuntimeError> {
-        let mut folded =
-            FoldedRuns { aggregate: RunAggregate::new(windows), newest_finished: Vec::new(), malformed: 0, read: 0 };
+    pub async fn fold_runs(
+        &self,
+        actor_id: &str,
+        windows: Windows,
+        sample: usize,
+    ) -> Result<FoldedRuns, RuntimeError> {
+        let mut folded = FoldedRuns {
+            aggregate: RunAggregate::new(windows),
+            newest_finished: Vec::new(),
+            malformed: 0,
+            read: 0,
+        };
         let mut offset = 0;
         loop {
             let page = self
@@ -91,7 +116,11 @@ impl FleetSource {
                 .actor(actor_id)
                 .runs()
                 .list(
-                    ListOptions { offset: Some(offset), limit: Some(PAGE), desc: Some(true) },
+                    ListOptions {
+                        offset: Some(offset),
+                        limit: Some(PAGE),
+                        desc: Some(true),
+                    },
                     RunListOptions {
                         started_after: Some(iso(windows.range_start())),
                         started_before: Some(iso(windows.as_of)),
@@ -125,7 +154,13 @@ impl FleetSource {
     pub async fn run_details(&self, ids: &[String]) -> Result<Vec<RunDetail>, RuntimeError> {
         let details: Vec<Option<RunDetail>> = stream::iter(ids.iter().cloned())
             .map(|id| async move {
-                let run = self.client.api().run(&id).get().await.map_err(|e| map_error(ops::GET_RUN, e))?;
+                let run = self
+                    .client
+                    .api()
+                    .run(&id)
+                    .get()
+                    .await
+                    .map_err(|e| map_error(ops::GET_RUN, e))?;
                 Ok::<_, RuntimeError>(run.as_ref().and_then(run_detail))
             })
             .buffered(self.concurrency.max(1))
@@ -136,19 +171,33 @@ impl FleetSource {
 
     /// The `SNAPSHOT` a tool wrote in its own previous successful run (design §4): no storage
     /// needs creating, and nothing but our own record is read.
-    pub async fn previous_snapshot(&self, tool_actor_id: &str) -> Result<Option<Value>, RuntimeError> {
+    pub async fn previous_snapshot(
+        &self,
+        tool_actor_id: &str,
+    ) -> Result<Option<Value>, RuntimeError> {
         let page = self
             .client
             .api()
             .actor(tool_actor_id)
             .runs()
             .list(
-                ListOptions { offset: Some(0), limit: Some(1), desc: Some(true) },
-                RunListOptions { status: vec!["SUCCEEDED".into()], ..Default::default() },
+                ListOptions {
+                    offset: Some(0),
+                    limit: Some(1),
+                    desc: Some(true),
+                },
+                RunListOptions {
+                    status: vec!["SUCCEEDED".into()],
+                    ..Default::default()
+                },
             )
             .await
             .map_err(|e| map_error(ops::LIST_RUNS, e))?;
-        let Some(store) = page.items.first().and_then(|r| r.default_key_value_store_id.clone()) else {
+        let Some(store) = page
+            .items
+            .first()
+            .and_then(|r| r.default_key_value_store_id.clone())
+        else {
             return Ok(None);
         };
         let record = self
@@ -162,7 +211,10 @@ impl FleetSource {
     }
 }
 
-fn extra<'a>(map: &'a std::collections::HashMap<String, Value>, path: &[&str]) -> Option<&'a Value> {
+fn extra<'a>(
+    map: &'a std::collections::HashMap<String, Value>,
+    path: &[&str],
+) -> Option<&'a Value> {
     let mut v = map.get(path[0])?;
     for p in &path[1..] {
         v = v.get(p)?;
@@ -180,7 +232,8 @@ pub fn actor_info(a: &Actor) -> ActorInfo {
         default_memory_mbytes: extra(&a.extra, &["defaultRunOptions", "memoryMbytes"])
             .and_then(Value::as_u64)
             .map(|v| v as u32),
-        default_timeout_secs: extra(&a.extra, &["defaultRunOptions", "timeoutSecs"]).and_then(Value::as_u64),
+        default_timeout_secs: extra(&a.extra, &["defaultRunOptions", "timeoutSecs"])
+            .and_then(Value::as_u64),
     }
 }
 
@@ -201,9 +254,15 @@ pub fn run_record(r: &ActorRun) -> Option<RunRecord> {
         status: JobStatus::parse(r.status.as_deref()?)?,
         started_at: r.started_at?,
         finished_at: r.finished_at,
-        build_number: extra(&r.extra, &["buildNumber"]).and_then(Value::as_str).map(str::to_string),
-        origin: extra(&r.extra, &["meta", "origin"]).and_then(Value::as_str).map(str::to_string),
-        usage_total_usd: extra(&r.extra, &["usageTotalUsd"]).and_then(Value::as_f64).unwrap_or(0.0),
+        build_number: extra(&r.extra, &["buildNumber"])
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        origin: extra(&r.extra, &["meta", "origin"])
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        usage_total_usd: extra(&r.extra, &["usageTotalUsd"])
+            .and_then(Value::as_f64)
+            .unwrap_or(0.0),
     })
 }
 

@@ -13,12 +13,21 @@ pub const MAX_BATCH_BYTES: usize = 9_000_000;
 
 #[derive(Debug, Clone)]
 pub enum Storage {
-    Local { root: PathBuf },
-    Platform { client: ApiClient, key_value_store_id: String, dataset_id: String },
+    Local {
+        root: PathBuf,
+    },
+    Platform {
+        client: ApiClient,
+        key_value_store_id: String,
+        dataset_id: String,
+    },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RuntimeError + '_ {
-    move |source| RuntimeError::Io { path: path.display().to_string(), source }
+    move |source| RuntimeError::Io {
+        path: path.display().to_string(),
+        source,
+    }
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RuntimeError> {
@@ -61,8 +70,17 @@ impl Storage {
     /// A record of the default key-value store (the run's INPUT, typically).
     pub async fn read_default_record(&self, key: &str) -> Result<Option<Value>, RuntimeError> {
         match self {
-            Storage::Local { root } => read_local_json(&root.join("key_value_stores").join("default").join(format!("{key}.json"))),
-            Storage::Platform { client, key_value_store_id, .. } => {
+            Storage::Local { root } => read_local_json(
+                &root
+                    .join("key_value_stores")
+                    .join("default")
+                    .join(format!("{key}.json")),
+            ),
+            Storage::Platform {
+                client,
+                key_value_store_id,
+                ..
+            } => {
                 let rec = client
                     .api()
                     .key_value_store(key_value_store_id)
@@ -71,19 +89,33 @@ impl Storage {
                     .map_err(|e| map_error(ops::READ_RECORD, e))?;
                 match rec {
                     None => Ok(None),
-                    Some(r) => serde_json::from_slice(&r.value)
-                        .map(Some)
-                        .map_err(|e| RuntimeError::Other(format!("record {key} is not valid JSON: {e}"))),
+                    Some(r) => serde_json::from_slice(&r.value).map(Some).map_err(|e| {
+                        RuntimeError::Other(format!("record {key} is not valid JSON: {e}"))
+                    }),
                 }
             }
         }
     }
 
     /// Writes a record to the default key-value store.
-    pub async fn put_record(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), RuntimeError> {
+    pub async fn put_record(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+    ) -> Result<(), RuntimeError> {
         match self {
-            Storage::Local { root } => write_local_record(&root.join("key_value_stores").join("default"), key, &bytes, content_type),
-            Storage::Platform { client, key_value_store_id, .. } => client
+            Storage::Local { root } => write_local_record(
+                &root.join("key_value_stores").join("default"),
+                key,
+                &bytes,
+                content_type,
+            ),
+            Storage::Platform {
+                client,
+                key_value_store_id,
+                ..
+            } => client
                 .api()
                 .key_value_store(key_value_store_id)
                 .set_record_raw(key, bytes, content_type)
@@ -93,16 +125,22 @@ impl Storage {
     }
 
     pub async fn put_json(&self, key: &str, value: &Value) -> Result<(), RuntimeError> {
-        let bytes = serde_json::to_vec_pretty(value).map_err(|e| RuntimeError::Other(e.to_string()))?;
-        self.put_record(key, bytes, "application/json; charset=utf-8").await
+        let bytes =
+            serde_json::to_vec_pretty(value).map_err(|e| RuntimeError::Other(e.to_string()))?;
+        self.put_record(key, bytes, "application/json; charset=utf-8")
+            .await
     }
 
     /// Replaces the default dataset's rows (local) or appends them in batches (platform,
     /// where the run's default dataset starts empty).
     pub async fn push_rows(&self, rows: &[Value]) -> Result<(), RuntimeError> {
         match self {
-            Storage::Local { root } => write_local_dataset(&root.join("datasets").join("default"), rows),
-            Storage::Platform { client, dataset_id, .. } => {
+            Storage::Local { root } => {
+                write_local_dataset(&root.join("datasets").join("default"), rows)
+            }
+            Storage::Platform {
+                client, dataset_id, ..
+            } => {
                 for batch in batches(rows, MAX_BATCH_BYTES) {
                     client
                         .api()
@@ -128,11 +166,19 @@ pub fn read_local_json(path: &Path) -> Result<Option<Value>, RuntimeError> {
 }
 
 /// `<KEY>.<ext>` plus a `<KEY>.__metadata__.json` sidecar, readable by both SDK generations.
-pub fn write_local_record(store: &Path, key: &str, bytes: &[u8], content_type: &str) -> Result<(), RuntimeError> {
+pub fn write_local_record(
+    store: &Path,
+    key: &str,
+    bytes: &[u8],
+    content_type: &str,
+) -> Result<(), RuntimeError> {
     let file = store.join(format!("{key}.{}", extension_of(content_type)));
     write_atomic(&file, bytes)?;
     let meta = serde_json::json!({"key": key, "contentType": content_type, "size": bytes.len()});
-    write_atomic(&store.join(format!("{key}.__metadata__.json")), meta.to_string().as_bytes())
+    write_atomic(
+        &store.join(format!("{key}.__metadata__.json")),
+        meta.to_string().as_bytes(),
+    )
 }
 
 fn write_local_dataset(dir: &Path, rows: &[Value]) -> Result<(), RuntimeError> {
@@ -142,7 +188,8 @@ fn write_local_dataset(dir: &Path, rows: &[Value]) -> Result<(), RuntimeError> {
     std::fs::create_dir_all(&tmp).map_err(io(&tmp))?;
     for (i, row) in rows.iter().enumerate() {
         let path = tmp.join(format!("{:09}.json", i + 1));
-        let bytes = serde_json::to_vec_pretty(row).map_err(|e| RuntimeError::Other(e.to_string()))?;
+        let bytes =
+            serde_json::to_vec_pretty(row).map_err(|e| RuntimeError::Other(e.to_string()))?;
         std::fs::write(&path, bytes).map_err(io(&path))?;
     }
     let meta = serde_json::json!({"id": "default", "name": "default", "itemCount": rows.len()});
@@ -160,7 +207,9 @@ mod tests {
 
     #[test]
     fn batches_stay_under_the_limit_and_keep_every_row() {
-        let rows: Vec<Value> = (0..100).map(|i| json!({"i": i, "pad": "x".repeat(100)})).collect();
+        let rows: Vec<Value> = (0..100)
+            .map(|i| json!({"i": i, "pad": "x".repeat(100)}))
+            .collect();
         let b = batches(&rows, 1_000);
         assert_eq!(b.iter().map(|x| x.len()).sum::<usize>(), 100);
         for batch in &b {
@@ -172,17 +221,35 @@ mod tests {
     #[tokio::test]
     async fn local_storage_uses_apify_layout() {
         let dir = tempfile::tempdir().unwrap();
-        let s = Storage::Local { root: dir.path().to_path_buf() };
+        let s = Storage::Local {
+            root: dir.path().to_path_buf(),
+        };
         s.put_json("OUTPUT", &json!({"a": 1})).await.unwrap();
-        s.push_rows(&[json!({"r": 1}), json!({"r": 2})]).await.unwrap();
+        s.push_rows(&[json!({"r": 1}), json!({"r": 2})])
+            .await
+            .unwrap();
         s.push_rows(&[json!({"r": 3})]).await.unwrap();
         let kvs = dir.path().join("key_value_stores/default");
-        assert_eq!(read_local_json(&kvs.join("OUTPUT.json")).unwrap(), Some(json!({"a": 1})));
-        let meta = read_local_json(&kvs.join("OUTPUT.__metadata__.json")).unwrap().unwrap();
+        assert_eq!(
+            read_local_json(&kvs.join("OUTPUT.json")).unwrap(),
+            Some(json!({"a": 1}))
+        );
+        let meta = read_local_json(&kvs.join("OUTPUT.__metadata__.json"))
+            .unwrap()
+            .unwrap();
         assert_eq!(meta["contentType"], "application/json; charset=utf-8");
         let ds = dir.path().join("datasets/default");
-        assert_eq!(read_local_json(&ds.join("000000001.json")).unwrap(), Some(json!({"r": 3})));
-        assert!(!ds.join("000000002.json").exists(), "a new run replaces the old rows");
-        assert_eq!(s.read_default_record("OUTPUT").await.unwrap(), Some(json!({"a": 1})));
+        assert_eq!(
+            read_local_json(&ds.join("000000001.json")).unwrap(),
+            Some(json!({"r": 3}))
+        );
+        assert!(
+            !ds.join("000000002.json").exists(),
+            "a new run replaces the old rows"
+        );
+        assert_eq!(
+            s.read_default_record("OUTPUT").await.unwrap(),
+            Some(json!({"a": 1}))
+        );
     }
 }

@@ -46,14 +46,22 @@ pub struct ForgeBackend {
 
 impl ForgeBackend {
     pub fn new(counters: Arc<Counters>) -> ForgeBackend {
-        ForgeBackend { inner: ReqwestBackend::new(), limiter: Limiter::default(), counters }
+        ForgeBackend {
+            inner: ReqwestBackend::new(),
+            limiter: Limiter::default(),
+            counters,
+        }
     }
 }
 
 /// Apify's per-resource rate limit for a request, and the resource it counts against.
 pub fn rate_limit_of(method: &str, path: &str) -> (String, f64) {
     let path = path.split('?').next().unwrap_or(path);
-    let segs: Vec<&str> = path.trim_start_matches('/').trim_start_matches("v2/").split('/').collect();
+    let segs: Vec<&str> = path
+        .trim_start_matches('/')
+        .trim_start_matches("v2/")
+        .split('/')
+        .collect();
     let resource = segs.iter().take(2).copied().collect::<Vec<_>>().join("/");
     let limit = match (method, segs.as_slice()) {
         ("POST", ["actors" | "acts", _, "runs"]) => 400.0,
@@ -72,7 +80,9 @@ impl HttpBackend for ForgeBackend {
         if query.split('&').any(|kv| kv.starts_with("token=")) {
             // The token travels only in the Authorization header: never in a URL that a proxy,
             // a log or an audit trail could keep.
-            return Err(ApifyClientError::InvalidArgument("refusing to send a token in a URL".into()));
+            return Err(ApifyClientError::InvalidArgument(
+                "refusing to send a token in a URL".into(),
+            ));
         }
         let (resource, limit) = rate_limit_of(request.method.as_str(), path);
         let wait = self.limiter.reserve(&resource, limit);
@@ -96,10 +106,22 @@ mod tests {
 
     #[test]
     fn resources_and_limits_follow_apify() {
-        assert_eq!(rate_limit_of("GET", "/v2/actors/abc/runs"), ("actors/abc".into(), 60.0));
-        assert_eq!(rate_limit_of("POST", "/v2/actors/abc/runs"), ("actors/abc".into(), 400.0));
-        assert_eq!(rate_limit_of("PUT", "/v2/key-value-stores/k/records/OUTPUT"), ("key-value-stores/k".into(), 200.0));
-        assert_eq!(rate_limit_of("POST", "/v2/datasets/d/items"), ("datasets/d".into(), 400.0));
+        assert_eq!(
+            rate_limit_of("GET", "/v2/actors/abc/runs"),
+            ("actors/abc".into(), 60.0)
+        );
+        assert_eq!(
+            rate_limit_of("POST", "/v2/actors/abc/runs"),
+            ("actors/abc".into(), 400.0)
+        );
+        assert_eq!(
+            rate_limit_of("PUT", "/v2/key-value-stores/k/records/OUTPUT"),
+            ("key-value-stores/k".into(), 200.0)
+        );
+        assert_eq!(
+            rate_limit_of("POST", "/v2/datasets/d/items"),
+            ("datasets/d".into(), 400.0)
+        );
     }
 
     #[test]
@@ -107,13 +129,25 @@ mod tests {
         let l = Limiter::default();
         assert!(l.reserve("a", 60.0).is_zero());
         let second = l.reserve("a", 60.0);
-        assert!(second >= Duration::from_millis(19) && second <= Duration::from_millis(21), "{second:?}");
-        assert!(l.reserve("b", 60.0).is_zero(), "other resources are not slowed");
+        assert!(
+            second >= Duration::from_millis(19) && second <= Duration::from_millis(21),
+            "{second:?}"
+        );
+        assert!(
+            l.reserve("b", 60.0).is_zero(),
+            "other resources are not slowed"
+        );
     }
 
     #[test]
     fn urls_split_into_path_and_query() {
-        assert_eq!(split_url("http://h:1/v2/actors?my=1"), ("/v2/actors", "my=1"));
-        assert_eq!(split_url("https://api.apify.com/v2/users/me"), ("/v2/users/me", ""));
+        assert_eq!(
+            split_url("http://h:1/v2/actors?my=1"),
+            ("/v2/actors", "my=1")
+        );
+        assert_eq!(
+            split_url("https://api.apify.com/v2/users/me"),
+            ("/v2/users/me", "")
+        );
     }
 }

@@ -30,7 +30,12 @@ enum Kind {
 /// Storage reads need `storages:read` (implied by write), except a run token on its own run's
 /// default storages when the emulator is configured to allow that.
 fn may_access(ctx: &Ctx, kind: Kind, id: &str, write: bool) -> ApiResult<()> {
-    if let Some(own) = ctx.principal.own_run.as_ref().filter(|o| o.default_storages) {
+    if let Some(own) = ctx
+        .principal
+        .own_run
+        .as_ref()
+        .filter(|o| o.default_storages)
+    {
         let own_id = match kind {
             Kind::Kvs => &own.kvs_id,
             Kind::Dataset => &own.dataset_id,
