@@ -452,13 +452,17 @@ fn plan_actors(cfg: &SynthConfig, rng: &mut StdRng) -> Vec<Profile> {
                 // Enough runs after the change for it to be detectable at all.
                 rate = rate.max(3.0);
             }
+            // A planted cost jump must be material (several dollars a month): a jump on an
+            // actor that costs cents is not a problem anyone should be told about.
             let memory_choices: &[u64] = if kind == Some(KIND_COST_JUMP) {
-                &[512, 1024, 2048]
+                rate = rate.max(5.0);
+                &[1024, 2048]
             } else {
                 &[256, 512, 1024, 1024, 2048, 4096]
             };
             let memory_mb = memory_choices[rng.random_range(0..memory_choices.len())];
-            let base_duration = uniform(rng, 20f64.ln(), 1200f64.ln()).exp();
+            let min_duration: f64 = if kind == Some(KIND_COST_JUMP) { 300.0 } else { 20.0 };
+            let base_duration = uniform(rng, min_duration.ln(), 1200f64.ln()).exp();
             let base_fail = match kind {
                 Some(KIND_FAILURE_SPIKE) => uniform(rng, 0.0, 0.05),
                 _ if low[i] => uniform(rng, 0.0, 0.03),

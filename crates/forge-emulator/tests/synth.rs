@@ -328,21 +328,3 @@ fn scales_to_a_large_fleet() {
     assert!(n > 100_000);
     assert_eq!(truth.planted.len(), 50);
 }
-
-/// The benchmark size: run with `cargo test --release -p forge-emulator -- --ignored`.
-#[test]
-#[ignore]
-fn million_runs_in_seconds() {
-    let cfg = SynthConfig {
-        actors: 1000,
-        days: 60,
-        runs_per_day: 16.0,
-        ..SynthConfig::default()
-    };
-    let start = std::time::Instant::now();
-    let (fx, _) = synth::generate(&cfg);
-    let n: usize = fx.actors.iter().map(|a| a.runs.len()).sum();
-    let took = start.elapsed();
-    eprintln!("{n} runs in {took:?}");
-    assert!(n > 700_000);
-}
