@@ -371,6 +371,22 @@ fn contract_data_matches_the_operation_list() {
     assert!(error.is_valid(&json!({"error": {"type": "record-not-found", "message": "x"}})));
     assert!(!error.is_valid(&json!({"error": {"type": "no-such-error-type", "message": "x"}})));
     assert!(!error.is_valid(&json!({"message": "x"})));
+    // The schemas have teeth: refs resolved, required fields and formats enforced.
+    let run = compile("RunResponse", &doc["schemas"]["RunResponse"]);
+    assert!(
+        !run.is_valid(&json!({"data": {}})),
+        "RunResponse accepts an empty run"
+    );
+    let dataset = compile("DatasetResponse", &doc["schemas"]["DatasetResponse"]);
+    let mut ds = json!({"data": {
+        "id": "WkzbQMuFYuamGv3YF", "userId": "wRsJZtadYvn4mBZmm",
+        "createdAt": "2019-12-12T07:34:14.202Z", "modifiedAt": "2019-12-13T08:36:13.202Z",
+        "accessedAt": "2019-12-14T08:36:13.202Z", "itemCount": 7, "cleanItemCount": 5,
+        "consoleUrl": "https://console.apify.com/storage/datasets/WkzbQMuFYuamGv3YF"
+    }});
+    assert!(dataset.is_valid(&ds), "a spec-shaped dataset is rejected");
+    ds["data"]["createdAt"] = json!("yesterday");
+    assert!(!dataset.is_valid(&ds), "format: date-time is not enforced");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -401,19 +417,35 @@ async fn emulator_responses_match_the_apify_openapi_spec() {
     let build_id = str_field(&first.builds[0], "/id").to_owned();
     let fixture_run = first.runs[0].to_value();
     let fixture_run_id = str_field(&fixture_run, "/id").to_owned();
+    // A simulated Actor (no process configured) that always succeeds, so run-sync is 201.
     let sim = fixture
         .actors
-        .iter()
+        .iter_mut()
         .find(|a| a.behavior.is_some())
         .expect("some synthetic Actor has a simulated behavior");
+    if let Some(b) = sim.behavior.as_mut() {
+        b.success_rate = 1.0;
+    }
     let sim_actor_id = sim.id().to_owned();
+    // An Actor backed by a real (sleeping) process, so abort meets a RUNNING run.
+    let slow = fixture
+        .actors
+        .iter()
+        .find(|a| a.id() != sim_actor_id)
+        .expect("a second Actor");
+    let slow_actor_id = slow.id().to_owned();
+    let slow_actor_name = slow.name().to_owned();
     // A dataset with items from the fixture, if any.
     let fixture_dataset = fixture
         .actors
         .iter()
         .find_map(|a| a.datasets.keys().next().cloned());
 
-    let emu = Emulator::start(fixture.clone(), EmulatorConfig::default())
+    let mut config = EmulatorConfig::default();
+    config
+        .actor_commands
+        .insert(slow_actor_name, vec!["sleep".into(), "30".into()]);
+    let emu = Emulator::start(fixture, config)
         .await
         .expect("emulator starts");
     let mut c = Checker::new(emu.base_url().to_string());
@@ -623,12 +655,12 @@ async fn emulator_responses_match_the_apify_openapi_spec() {
         c.expect_success("dataset_items_get", &r, 200);
     }
 
-    // --- Abort (a fresh run, so it is still going) ------------------------------------------------
+    // --- Abort (a run of a real process, so it is still RUNNING) ----------------------------------
     let r = c
         .call(
             tok,
             "actors_runs_post",
-            &[("actorId", &sim_actor_id)],
+            &[("actorId", &slow_actor_id)],
             &[],
             Body::Json(json!({})),
         )
@@ -644,7 +676,19 @@ async fn emulator_responses_match_the_apify_openapi_spec() {
             Body::None,
         )
         .await;
-    c.expect_success("actorRun_abort_post", &r, 200);
+    let aborted = c.expect_success("actorRun_abort_post", &r, 200);
+    let status = aborted
+        .pointer("/data/status")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    if !matches!(status, "ABORTING" | "ABORTED") {
+        c.violation(
+            "actorRun_abort_post",
+            r.status,
+            "/data/status",
+            format!("expected ABORTING or ABORTED, got {status:?}"),
+        );
+    }
 
     // --- Run synchronously and get the items -------------------------------------------------------
     let r = c
