@@ -461,7 +461,11 @@ fn plan_actors(cfg: &SynthConfig, rng: &mut StdRng) -> Vec<Profile> {
                 &[256, 512, 1024, 1024, 2048, 4096]
             };
             let memory_mb = memory_choices[rng.random_range(0..memory_choices.len())];
-            let min_duration: f64 = if kind == Some(KIND_COST_JUMP) { 300.0 } else { 20.0 };
+            let min_duration: f64 = if kind == Some(KIND_COST_JUMP) {
+                300.0
+            } else {
+                20.0
+            };
             let base_duration = uniform(rng, min_duration.ln(), 1200f64.ln()).exp();
             let base_fail = match kind {
                 Some(KIND_FAILURE_SPIKE) => uniform(rng, 0.0, 0.05),
