@@ -100,3 +100,35 @@ pub fn all_files_text(dir: &Path) -> Vec<(String, String)> {
     }
     out
 }
+
+/// The workspace root, for the contract schemas kept in the repo.
+pub fn workspace_root() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Validates `instance` against one of the repo's contract schemas (`schemas/*.json`,
+/// `actors/<tool>/schemas/*.json`, with the shared ones registered by their `$id`), dates and
+/// URIs included. Returns every violation as "path: message".
+pub fn contract_violations(schema: &str, instance: &Value) -> Vec<String> {
+    let root = workspace_root();
+    let mut registry = jsonschema::Registry::new();
+    for shared in ["decision", "signal", "signals"] {
+        let value = read_json(&root.join(format!("schemas/{shared}.schema.json")));
+        let id = value["$id"]
+            .as_str()
+            .expect("shared schemas have an $id")
+            .to_string();
+        registry = registry.add(id, value).expect("valid schema URI");
+    }
+    let registry = registry.prepare().expect("the registry prepares");
+    let schema = read_json(&root.join(schema));
+    let validator = jsonschema::options()
+        .with_registry(&registry)
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap_or_else(|e| panic!("contract schema does not compile: {e}"));
+    validator
+        .iter_errors(instance)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect()
+}

@@ -70,6 +70,36 @@ async fn platform_and_cli_flows_give_identical_output_and_find_the_planted_probl
     let first_row = read_json(&dir.path().join("storage/datasets/default/000000001.json"));
     assert_eq!(items[0], first_row, "the same rows in both flows");
 
+    // Every output keeps its published contract.
+    for (schema, key) in [
+        (
+            "actors/fleet-analytics/schemas/output.schema.json",
+            "OUTPUT",
+        ),
+        ("schemas/signals.schema.json", "SIGNALS"),
+        (
+            "actors/fleet-analytics/schemas/snapshot.schema.json",
+            "SNAPSHOT",
+        ),
+    ] {
+        let violations = contract_violations(schema, &platform_output(&emulator, key));
+        assert!(
+            violations.is_empty(),
+            "{key} breaks {schema}: {violations:#?}"
+        );
+    }
+    assert!(contract_violations(
+        "actors/fleet-analytics/schemas/output.schema.json",
+        &cli_output
+    )
+    .is_empty());
+    let broken =
+        serde_json::json!({"schemaVersion": 1, "tool": "fleet-analytics", "decision": "maybe"});
+    assert!(
+        !contract_violations("actors/fleet-analytics/schemas/output.schema.json", &broken)
+            .is_empty()
+    );
+
     // Detection quality against the ground truth.
     let signals = platform_output(&emulator, "SIGNALS");
     let all: Vec<Value> = signals["signals"].as_array().unwrap().to_vec();
