@@ -8,6 +8,7 @@
 //! - [`model`]: runs, builds and actors, named as the Apify platform names them.
 //! - [`histogram`] and [`aggregate`]: streaming aggregation of run lists in bounded memory.
 //! - [`stats`]: intervals, exact tests and multiple-testing control.
+//! - [`permission`]: the five scoped token permissions and what each one enables.
 //! - [`signal`]: the common currency every tool speaks, and the decision contract of `OUTPUT`.
 //! - [`input`]: Apify input schemas: validation with defaults, errors that name the field.
 //! - [`analyses`]: one module per tool.
@@ -23,5 +24,6 @@ pub mod analyses;
 pub mod histogram;
 pub mod input;
 pub mod model;
+pub mod permission;
 pub mod signal;
 pub mod stats;

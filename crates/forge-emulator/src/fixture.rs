@@ -7,7 +7,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::str::FromStr;
 
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -96,69 +95,7 @@ impl fmt::Debug for TokenSpec {
     }
 }
 
-/// One of the five scoped-token permissions this project relies on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Permission {
-    /// "actors:read": Actor list and details, builds.
-    ActorsRead,
-    /// "actors:run": start runs, run-sync.
-    ActorsRun,
-    /// "actors:list-runs" ("View owner runs"): run lists and run details.
-    ActorsListRuns,
-    /// "storages:read": key-value records and dataset items.
-    StoragesRead,
-    /// "storages:write": write records and push items (implies read).
-    StoragesWrite,
-}
-
-impl Permission {
-    pub const ALL: [Permission; 5] = [
-        Permission::ActorsRead,
-        Permission::ActorsRun,
-        Permission::ActorsListRuns,
-        Permission::StoragesRead,
-        Permission::StoragesWrite,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Permission::ActorsRead => "actors:read",
-            Permission::ActorsRun => "actors:run",
-            Permission::ActorsListRuns => "actors:list-runs",
-            Permission::StoragesRead => "storages:read",
-            Permission::StoragesWrite => "storages:write",
-        }
-    }
-}
-
-impl fmt::Display for Permission {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Permission {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Permission::ALL
-            .into_iter()
-            .find(|p| p.as_str() == s)
-            .ok_or_else(|| format!("unknown permission {s:?}"))
-    }
-}
-
-impl Serialize for Permission {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for Permission {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(D::Error::custom)
-    }
-}
+pub use forge_core::permission::Permission;
 
 /// `"full"` or a list of scoped permissions.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -376,7 +376,7 @@ fn tokens(rng: &mut StdRng) -> Vec<TokenSpec> {
     ];
     for p in Permission::ALL {
         out.push(TokenSpec {
-            id: format!("scoped-no-{}", p.as_str().replace(':', "-")),
+            id: format!("scoped-no-{}", p.id().replace(':', "-")),
             token: secret(),
             permissions: Permissions::all_but(p),
         });

@@ -3,11 +3,11 @@
 use crate::client::ApiClient;
 use crate::env::RunEnv;
 use crate::error::RuntimeError;
-use crate::permission::Permission;
 use crate::source::FleetSource;
 use crate::storage::{read_local_json, write_local_record, Storage};
 use chrono::{DateTime, SecondsFormat, Utc};
 use forge_core::input::InputSchema;
+use forge_core::permission::Permission;
 use serde_json::{Map, Value};
 use std::path::PathBuf;
 

@@ -3,9 +3,9 @@
 //! must fix.
 
 use crate::error::RuntimeError;
-use crate::permission::Permission;
 use crate::transport::{Counters, ForgeBackend};
 use apify_client::{ApifyClient, ApifyClientError};
+use forge_core::permission::Permission;
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -20,7 +20,7 @@ pub struct Operation {
 
 pub mod ops {
     use super::Operation;
-    use crate::permission::Permission::*;
+    use forge_core::permission::Permission::*;
     pub const LIST_ACTORS: Operation = Operation {
         what: "list your actors (GET /v2/actors)",
         permission: ActorsRead,

@@ -1,5 +1,5 @@
-use crate::permission::Permission;
 use forge_core::input::InputError;
+use forge_core::permission::Permission;
 
 /// Everything that can stop a tool, with messages a user can act on. None of them ever
 /// contains the token: the client's errors carry method, path and the API's message only.

@@ -19,11 +19,10 @@ pub mod client;
 pub mod env;
 pub mod error;
 pub mod owned;
-pub mod permission;
 pub mod source;
 pub mod storage;
 pub mod transport;
 
 pub use actor::{run_tool, Context, Emission, Flow, Tool};
 pub use error::RuntimeError;
-pub use permission::Permission;
+pub use forge_core::permission::Permission;

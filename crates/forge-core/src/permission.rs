@@ -1,5 +1,6 @@
 //! The five scoped permissions a token can carry for apifyforge, named as Apify Console names
-//! them, and what each one disables when it is missing.
+//! them, and what each one disables when it is missing. One type for the runtime (which asks
+//! for them and explains a 403) and the emulator (which enforces them).
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -27,7 +28,7 @@ impl Permission {
         Permission::StoragesWrite,
     ];
 
-    /// The scope id, as the emulator and the docs spell it.
+    /// The scope id, as fixtures and the docs spell it.
     pub fn id(self) -> &'static str {
         match self {
             Permission::ActorsRead => "actors:read",
@@ -61,6 +62,17 @@ impl Permission {
     }
 }
 
+impl std::str::FromStr for Permission {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Permission::ALL
+            .into_iter()
+            .find(|p| p.id() == s)
+            .ok_or_else(|| format!("unknown permission {s:?}"))
+    }
+}
+
+/// "Actors: Read (actors:read)": the label a person finds and the id a fixture uses.
 impl fmt::Display for Permission {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} ({})", self.label(), self.id())
