@@ -126,6 +126,15 @@ async fn platform_and_cli_flows_give_identical_output_and_find_the_planted_probl
         ));
     }
     haystacks.push(("dataset items".into(), Value::Array(items).to_string()));
+    for run in emulator.runs_of("fleet-analytics") {
+        let id = run["id"].as_str().unwrap();
+        let log = emulator.run_log(id).unwrap_or_default();
+        assert!(
+            log.contains("Fleet Health Score"),
+            "the run log is captured: {log}"
+        );
+        haystacks.push((format!("run log {id}"), log));
+    }
     let audit = emulator.audit_log();
     haystacks.push(("audit log".into(), serde_json::to_string(&audit).unwrap()));
     for (name, text) in &haystacks {

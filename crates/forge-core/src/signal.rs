@@ -118,6 +118,21 @@ pub fn rank(signals: &mut [Signal]) {
     });
 }
 
+/// The rule table of a tool's docs, generated from its catalog so the docs cannot drift.
+pub fn rule_table_markdown(tool: &str, rules: &[(&str, &str, &str)]) -> String {
+    let mut out = format!(
+        "# {tool}: rules\n\n<!-- Generated from the rule catalog by `APIFYFORGE_UPDATE_DOCS=1 cargo test`. Do not edit. -->\n\n\
+         | rule | severity | meaning |\n|---|---|---|\n"
+    );
+    for (id, severity, meaning) in rules {
+        out.push_str(&format!(
+            "| `{id}` | {severity} | {} |\n",
+            meaning.replace('|', "\\|")
+        ));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
