@@ -40,7 +40,10 @@ use jsonschema::{Draft, Registry, ValidationError, Validator};
 use serde_json::{json, Value};
 
 const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
-const SCHEMA_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../crates/forge-core/data/apify-json-schemas");
+const SCHEMA_DIR: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../crates/forge-core/data/apify-json-schemas"
+);
 
 /// Files the workspace's Actors have today (fleet-analytics: actor, input and dataset schema).
 /// Lower it only when definition files are deliberately removed.
