@@ -67,6 +67,7 @@ impl Tool for FleetAnalytics {
                 .map(to_json)
                 .collect::<Result<_, _>>()?,
             status: findings.output.summary.clone(),
+            cli_exit_code: 0,
             output,
         })
     }

@@ -115,6 +115,20 @@ pub struct BuildInfo {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
+/// A build with the definitions it shipped: what callers of that build write and read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BuildDefinition {
+    pub build: BuildInfo,
+    /// The input schema as text (`inputSchema`, else `actorDefinition.input`): text, because
+    /// a schema that is not even valid JSON is a finding, not an error.
+    pub input_schema: Option<String>,
+    /// `actorDefinition.storages.dataset`.
+    pub dataset_schema: Option<serde_json::Value>,
+    /// `actorDefinition.output`.
+    pub output_schema: Option<serde_json::Value>,
+}
+
 /// An actor of the fleet, from the actor list and the actor object.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -129,6 +143,9 @@ pub struct ActorInfo {
     pub default_memory_mbytes: Option<u32>,
     /// `defaultRunOptions.timeoutSecs`.
     pub default_timeout_secs: Option<u64>,
+    /// `taggedBuilds.latest.buildId`: the build callers get when they pin nothing.
+    #[serde(default)]
+    pub latest_build_id: Option<String>,
 }
 
 impl ActorInfo {

@@ -46,6 +46,10 @@ pub struct Emission {
     pub rows: Vec<Value>,
     /// One line for the run's status message.
     pub status: String,
+    /// The CLI flow's exit code for a completed analysis: 0, or 3 when a gate blocks, so the
+    /// command fits a CI pipeline. On the platform a completed analysis always exits 0: the
+    /// verdict is in OUTPUT, and a FAILED run would hide it.
+    pub cli_exit_code: i32,
 }
 
 /// One Apify Actor of apifyforge.
@@ -91,10 +95,13 @@ pub async fn run_tool<T: Tool>(tool: &T, options: RunOptions) -> i32 {
     };
     let result = run_inner(tool, &env, flow, &options).await;
     let (code, message) = match &result {
-        Ok(status) => (0, status.clone()),
+        Ok((status, cli_exit_code)) => (
+            if flow == Flow::Cli { *cli_exit_code } else { 0 },
+            status.clone(),
+        ),
         Err(e) => (e.exit_code(), format!("{} failed: {e}", T::NAME)),
     };
-    if code == 0 {
+    if result.is_ok() {
         tracing::info!("{message}");
     } else {
         tracing::error!("{message}");
@@ -113,7 +120,7 @@ async fn run_inner<T: Tool>(
     env: &RunEnv,
     flow: Flow,
     options: &RunOptions,
-) -> Result<String, RuntimeError> {
+) -> Result<(String, i32), RuntimeError> {
     let schema = InputSchema::parse(T::INPUT_SCHEMA)?;
     let token = env.token.as_ref();
     let storage = match flow {
@@ -184,7 +191,7 @@ async fn run_inner<T: Tool>(
             )?;
         }
     }
-    Ok(emission.status)
+    Ok((emission.status, emission.cli_exit_code))
 }
 
 /// Puts `generatedAt` after `tool` (the contract's order) and run metadata under `meta`:

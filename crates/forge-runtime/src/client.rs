@@ -29,6 +29,10 @@ pub mod ops {
         what: "read an actor (GET /v2/actors/{id})",
         permission: ActorsRead,
     };
+    pub const GET_BUILD: Operation = Operation {
+        what: "read a build and its definitions (GET /v2/actor-builds/{id})",
+        permission: ActorsRead,
+    };
     pub const LIST_BUILDS: Operation = Operation {
         what: "list an actor's builds (GET /v2/actors/{id}/builds)",
         permission: ActorsRead,

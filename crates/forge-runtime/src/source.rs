@@ -10,7 +10,7 @@ use apify_client::models::{Actor, ActorRun, Build};
 use apify_client::{ActorListOptions, ListOptions, RunListOptions};
 use chrono::{DateTime, SecondsFormat, Utc};
 use forge_core::aggregate::{RunAggregate, Windows};
-use forge_core::model::{ActorInfo, BuildInfo, JobStatus, RunDetail, RunRecord};
+use forge_core::model::{ActorInfo, BuildDefinition, BuildInfo, JobStatus, RunDetail, RunRecord};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use serde_json::Value;
 
@@ -150,6 +150,59 @@ impl FleetSource {
         Ok(folded)
     }
 
+    /// One actor, by id or `username~name` (`GET /v2/actors/{id}`).
+    pub async fn actor(&self, actor_id: &str) -> Result<ActorInfo, RuntimeError> {
+        self.client
+            .api()
+            .actor(actor_id)
+            .get()
+            .await
+            .map_err(|e| map_error(ops::GET_ACTOR, e))?
+            .map(|a| actor_info(&a))
+            .ok_or_else(|| RuntimeError::NotFound(format!("actor {actor_id}")))
+    }
+
+    /// A build with its definitions (`GET /v2/actor-builds/{id}`).
+    pub async fn build_definition(
+        &self,
+        build_id: &str,
+    ) -> Result<Option<BuildDefinition>, RuntimeError> {
+        let build = self
+            .client
+            .api()
+            .build(build_id)
+            .get()
+            .await
+            .map_err(|e| map_error(ops::GET_BUILD, e))?;
+        Ok(build.as_ref().and_then(build_definition))
+    }
+
+    /// The build of the actor's newest successful run: the one callers demonstrably use.
+    pub async fn last_successful_run_build(
+        &self,
+        actor_id: &str,
+    ) -> Result<Option<String>, RuntimeError> {
+        let page = self
+            .client
+            .api()
+            .actor(actor_id)
+            .runs()
+            .list(
+                ListOptions {
+                    offset: Some(0),
+                    limit: Some(1),
+                    desc: Some(true),
+                },
+                RunListOptions {
+                    status: vec!["SUCCEEDED".into()],
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(|e| map_error(ops::LIST_RUNS, e))?;
+        Ok(page.items.first().and_then(|r| r.build_id.clone()))
+    }
+
     /// Details of the given runs, fetched concurrently, in the order given.
     pub async fn run_details(&self, ids: &[String]) -> Result<Vec<RunDetail>, RuntimeError> {
         let details: Vec<Option<RunDetail>> = stream::iter(ids.iter().cloned())
@@ -234,6 +287,9 @@ pub fn actor_info(a: &Actor) -> ActorInfo {
             .map(|v| v as u32),
         default_timeout_secs: extra(&a.extra, &["defaultRunOptions", "timeoutSecs"])
             .and_then(Value::as_u64),
+        latest_build_id: extra(&a.extra, &["taggedBuilds", "latest", "buildId"])
+            .and_then(Value::as_str)
+            .map(str::to_string),
     }
 }
 
@@ -244,6 +300,32 @@ pub fn build_info(b: &Build) -> Option<BuildInfo> {
         status: JobStatus::parse(b.status.as_deref()?)?,
         started_at: b.started_at?,
         finished_at: b.finished_at,
+    })
+}
+
+/// A build object with its definitions; the input schema stays text so that invalid JSON
+/// reaches the lint as a finding.
+pub fn build_definition(b: &Build) -> Option<BuildDefinition> {
+    let definition = b.extra.get("actorDefinition");
+    let input_schema = match extra(&b.extra, &["inputSchema"]).and_then(Value::as_str) {
+        Some(text) => Some(text.to_string()),
+        None => definition
+            .and_then(|d| d.get("input"))
+            .filter(|v| !v.is_null())
+            .map(Value::to_string),
+    };
+    let pick = |path: &[&str]| {
+        let mut v = definition?;
+        for p in path {
+            v = v.get(p)?;
+        }
+        (!v.is_null()).then(|| v.clone())
+    };
+    Some(BuildDefinition {
+        build: build_info(b)?,
+        input_schema,
+        dataset_schema: pick(&["storages", "dataset"]),
+        output_schema: pick(&["output"]),
     })
 }
 

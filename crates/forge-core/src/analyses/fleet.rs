@@ -1022,6 +1022,7 @@ mod tests {
             created_at: None,
             default_memory_mbytes: Some(1024),
             default_timeout_secs: Some(3600),
+            latest_build_id: None,
         }
     }
 
