@@ -1,9 +1,20 @@
-//! A seeded synthetic fleet: realistic Actors, builds and runs with known problems planted in a
-//! quarter of them, plus the ground truth of what was planted (so analyses can be scored on
+//! A seeded synthetic fleet: realistic Actors, builds and runs with known problems planted in
+//! some of them, plus the ground truth of what was planted (so analyses can be scored on
 //! precision and recall, not just "it ran").
 //!
+//! Two families of problems are planted, each on its own Actors (an Actor has at most one):
+//!
+//! * run and build health ([`KINDS`]: about a quarter of the fleet), found by fleet-analytics;
+//! * schema problems ([`SCHEMA_KINDS`]: about a fifth), found by schema-validator and
+//!   release-gate. Every build carries an Apify input schema (`inputSchema`, and the same object
+//!   in `actorDefinition.input`) and a dataset schema (`actorDefinition.storages.dataset`) that
+//!   evolve across builds: compatibly on healthy Actors (an optional property or field added,
+//!   a description reworded) or not at all; a schema plant is the change from the previous
+//!   SUCCEEDED build to the newest one (which succeeded too).
+//!
 //! Everything derives from `SynthConfig::seed`: the same config gives byte-identical JSON.
-//! Runs are written straight to compact JSON text, so a million runs take seconds.
+//! Schema randomness comes from generators of its own, so the runs of a seed do not depend on
+//! it. Runs are written straight to compact JSON text, so a million runs take seconds.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -12,7 +23,7 @@ use chrono::{DateTime, Duration, SecondsFormat, TimeZone, Utc};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use crate::fixture::{
     ActorFixture, Behavior, Fixture, Permission, Permissions, RawJson, TokenSpec,
@@ -30,6 +41,69 @@ pub const KINDS: [&str; 5] = [
     KIND_COST_JUMP,
     KIND_LATEST_BUILD_FAILED,
     KIND_STALE,
+];
+
+/// The newest build's input schema breaks existing callers. `details.change` is one of
+/// [`INPUT_BREAKING_CHANGES`]; `details.path` is the property.
+pub const KIND_SCHEMA_BREAKING_INPUT: &str = "schema-breaking-input";
+/// The newest build only rewords (`title`, `description`, `sectionCaption`) and/or adds an
+/// optional property with a default: a release must pass. `details.change` is one of
+/// [`COSMETIC_CHANGES`], `details.changes` lists every `{change, path[, key]}`.
+pub const KIND_SCHEMA_COSMETIC: &str = "schema-cosmetic";
+/// The newest build's dataset schema removes a field a view shows, or changes a field's type.
+/// `details.change` is one of [`DATASET_BREAKING_CHANGES`]; `details.path` is the field.
+pub const KIND_SCHEMA_BREAKING_DATASET: &str = "schema-breaking-dataset";
+/// The newest build's input schema has a lint problem (and nothing else changed).
+/// `details.change` is one of [`LINT_CHANGES`]; `details.path` is the property.
+pub const KIND_SCHEMA_LINT: &str = "schema-lint";
+/// Schema problems, planted on Actors that have none of [`KINDS`]. Every one's `details` has
+/// `schema` (`"input"` or `"dataset"`), `fromBuild` and `toBuild` (build numbers: the SUCCEEDED
+/// build before the newest, and the newest, which SUCCEEDED), `fromBuildId`, `toBuildId`,
+/// `change` and `path`; where one key of a property changed, `key` names it and `before` /
+/// `after` are its values (null when absent), else `before` / `after` are the whole property
+/// or field (null when absent).
+pub const SCHEMA_KINDS: [&str; 4] = [
+    KIND_SCHEMA_BREAKING_INPUT,
+    KIND_SCHEMA_COSMETIC,
+    KIND_SCHEMA_BREAKING_DATASET,
+    KIND_SCHEMA_LINT,
+];
+/// Every kind a [`Planted`] can have.
+pub const ALL_KINDS: [&str; 9] = [
+    KIND_FAILURE_SPIKE,
+    KIND_NO_SUCCESS,
+    KIND_COST_JUMP,
+    KIND_LATEST_BUILD_FAILED,
+    KIND_STALE,
+    KIND_SCHEMA_BREAKING_INPUT,
+    KIND_SCHEMA_COSMETIC,
+    KIND_SCHEMA_BREAKING_DATASET,
+    KIND_SCHEMA_LINT,
+];
+
+/// `details.change` of [`KIND_SCHEMA_BREAKING_INPUT`]: a property removed; a required property
+/// without a default added; a type narrowed (`["integer", "string"]` to `"integer"`, or
+/// `"string"` to `"integer"`: `key` is `type`); an enum value removed (`key` is `enum`,
+/// `value` the removed value); a minimum raised (`key` is `minimum`).
+pub const INPUT_BREAKING_CHANGES: [&str; 5] = [
+    "property-removed",
+    "required-added",
+    "type-narrowed",
+    "enum-value-removed",
+    "min-raised",
+];
+/// `details.change` of [`KIND_SCHEMA_COSMETIC`].
+pub const COSMETIC_CHANGES: [&str; 3] = ["reworded", "optional-added", "reworded+optional-added"];
+/// `details.change` of [`KIND_SCHEMA_BREAKING_DATASET`]: a field shown by the view `details.view`
+/// removed (from `fields` and from the view), or a field's type changed (`key` is `type`).
+pub const DATASET_BREAKING_CHANGES: [&str; 2] = ["field-removed", "field-type-changed"];
+/// `details.change` of [`KIND_SCHEMA_LINT`]: a secret with a `default` (`key` is `default`); a
+/// credential-like property (`password`, `apiToken`) added without `isSecret`; a `default` that
+/// does not validate against its own property (`key` is `default`).
+pub const LINT_CHANGES: [&str; 3] = [
+    "secret-with-default",
+    "credential-not-secret",
+    "default-invalid",
 ];
 
 /// USD per compute unit (1 CU = 1 GB of memory for 1 hour).
@@ -95,7 +169,7 @@ impl GroundTruth {
 pub struct Planted {
     pub actor_id: String,
     pub actor_name: String,
-    /// One of [`KINDS`].
+    /// One of [`ALL_KINDS`].
     pub kind: String,
     /// When the problem started (None for "stale").
     pub since: Option<DateTime<Utc>>,
@@ -227,6 +301,8 @@ struct Profile {
     name: String,
     id: String,
     kind: Option<&'static str>,
+    /// A schema problem (one of [`SCHEMA_KINDS`]) and its variant; only when `kind` is None.
+    schema_plant: Option<(&'static str, usize)>,
     rate: f64,
     memory_mb: u64,
     base_duration: f64,
@@ -434,6 +510,7 @@ fn plan_actors(cfg: &SynthConfig, rng: &mut StdRng) -> Vec<Profile> {
             low[i] = true;
         }
     }
+    let schema_plants = plan_schema_plants(cfg, &assigned, &low);
     let span = cfg.days as f64;
     names
         .into_iter()
@@ -485,6 +562,7 @@ fn plan_actors(cfg: &SynthConfig, rng: &mut StdRng) -> Vec<Profile> {
                 seed: rng.random::<u64>(),
                 id: new_id(rng),
                 kind,
+                schema_plant: schema_plants[i],
                 rate,
                 memory_mb,
                 base_duration,
@@ -497,50 +575,14 @@ fn plan_actors(cfg: &SynthConfig, rng: &mut StdRng) -> Vec<Profile> {
         .collect()
 }
 
-fn input_schema(p: &Profile, with_concurrency: bool) -> Value {
-    let site = p.name.split('-').next().unwrap_or("example");
-    let mut props = json!({
-        "startUrls": {
-            "title": "Start URLs", "type": "array", "editor": "requestListSources",
-            "description": "Pages to start scraping from.",
-            "prefill": [{ "url": format!("https://www.{site}.com/") }]
-        },
-        "maxItems": {
-            "title": "Maximum items", "type": "integer", "minimum": 1, "default": 100,
-            "description": "Stop after this many results."
-        },
-        "proxyConfiguration": {
-            "title": "Proxy configuration", "type": "object", "editor": "proxy",
-            "description": "Proxies to use.", "prefill": { "useApifyProxy": true }
-        },
-        "language": {
-            "title": "Language", "type": "string", "editor": "select", "default": "en",
-            "enum": ["en", "de", "fr", "es"], "description": "Language of the results."
-        }
-    });
-    if with_concurrency {
-        props["maxConcurrency"] = json!({
-            "title": "Max concurrency", "type": "integer", "minimum": 1, "maximum": 100,
-            "default": 10, "description": "How many pages to process in parallel."
-        });
-    }
-    json!({
-        "title": format!("{} input", title_of(&p.name)),
-        "type": "object",
-        "schemaVersion": 1,
-        "properties": props,
-        "required": ["startUrls"]
-    })
-}
-
 fn build_object(
     p: &Profile,
     b: &BuildPlan,
-    index: usize,
+    schemas: &BuildSchemas,
     user_id: &str,
     rng: &mut StdRng,
 ) -> Value {
-    let input = input_schema(p, index >= 2);
+    let input = &schemas.input;
     let secs = (b.finished - b.started).num_milliseconds() as f64 / 1000.0;
     let cu = 4.0 * secs / 3600.0;
     let readme = format!(
@@ -548,20 +590,6 @@ fn build_object(
         title_of(&p.name),
         p.name.split('-').next().unwrap_or("web")
     );
-    let dataset_schema = json!({
-        "actorSpecification": 1,
-        "title": format!("{} results", title_of(&p.name)),
-        "fields": {},
-        "views": { "overview": {
-            "title": "Overview",
-            "transformation": { "fields": ["url", "title", "price"] },
-            "display": { "component": "table", "properties": {
-                "url": { "label": "URL", "format": "link" },
-                "title": { "label": "Title", "format": "text" },
-                "price": { "label": "Price", "format": "number" }
-            } }
-        } }
-    });
     let definition = json!({
         "actorSpecification": 1,
         "name": p.name,
@@ -569,7 +597,7 @@ fn build_object(
         "buildTag": "latest",
         "input": input,
         "readme": readme,
-        "storages": { "dataset": dataset_schema },
+        "storages": { "dataset": schemas.dataset },
         "defaultMemoryMbytes": p.memory_mb
     });
     json!({
@@ -662,6 +690,8 @@ fn actor(
     let now = cfg.now;
     let span = cfg.days as f64;
     let builds = plan_builds(cfg, rng, p);
+    // From a generator of its own: the runs below do not depend on the schemas.
+    let (schemas, schema_plant) = plan_schemas(p, &builds);
 
     // When the planted change starts, and its parameters.
     let since = match p.kind {
@@ -804,8 +834,8 @@ fn actor(
     });
     let build_values = builds
         .iter()
-        .enumerate()
-        .map(|(i, b)| build_object(p, b, i, user_id, rng))
+        .zip(&schemas)
+        .map(|(b, s)| build_object(p, b, s, user_id, rng))
         .collect();
     let base_usd = p.memory_mb as f64 / 1024.0 * p.base_duration / 3600.0 * USD_PER_CU;
     let behavior = Behavior {
@@ -817,7 +847,9 @@ fn actor(
             json!({ "url": format!("https://www.example.com/{}/2", p.name), "title": "Item 2", "price": 5.5 }),
         ],
     };
-    let planted = planted_entry(p, since, spike_fail, cost_factor, &builds, now);
+    let planted = planted_entry(p, since, spike_fail, cost_factor, &builds, now)
+        .into_iter()
+        .chain(schema_plant.map(|s| s.into_planted(p, &builds)));
     (
         ActorFixture {
             actor,
@@ -826,7 +858,7 @@ fn actor(
             datasets,
             behavior: Some(behavior),
         },
-        planted.into_iter().collect(),
+        planted.collect(),
     )
 }
 
@@ -1029,4 +1061,1063 @@ fn write_run(
         usd = usd,
     );
     (run_id.to_owned(), ds_id.to_owned())
+}
+
+// ------------------------------------------------------------------------------------------------
+// Schemas: every build's input and dataset schema, evolving across builds, and schema plants.
+
+/// Salt of the generators that draw everything schema-related (which Actors get a schema plant,
+/// and each Actor's schema history), so schemas leave a seed's runs exactly as they were.
+const SCHEMA_SALT: u64 = 0x005c_4e3a;
+/// Variants of each schema kind: input 5, cosmetic 3, dataset 2, lint 4; their least common
+/// multiple, so the fleet's variant offset is uniform for all of them.
+const SCHEMA_VARIANT_CYCLE: usize = 60;
+
+/// The input and dataset schema of one build.
+struct BuildSchemas {
+    input: Value,
+    dataset: Value,
+}
+
+/// A planted schema problem: the change from build `from` to build `to` (indices).
+struct SchemaPlant {
+    kind: &'static str,
+    from: usize,
+    to: usize,
+    change: SchemaChange,
+}
+
+/// What a plant changed, for `details`.
+struct SchemaChange {
+    schema: &'static str,
+    change: &'static str,
+    path: String,
+    /// Further keys of `details` (`key`, `before`, `after`, `value`, `view`, `changes`).
+    extra: Map<String, Value>,
+}
+
+impl SchemaChange {
+    fn new(schema: &'static str, change: &'static str, path: &str) -> SchemaChange {
+        SchemaChange {
+            schema,
+            change,
+            path: path.to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    fn with(mut self, key: &str, value: Value) -> SchemaChange {
+        self.extra.insert(key.to_owned(), value);
+        self
+    }
+
+    /// `key` of the property changed from `before` to `after`.
+    fn keyed(self, key: &str, before: Option<Value>, after: Option<Value>) -> SchemaChange {
+        self.with("key", json!(key))
+            .with("before", before.unwrap_or(Value::Null))
+            .with("after", after.unwrap_or(Value::Null))
+    }
+
+    /// The whole property (or field) changed from `before` to `after`.
+    fn whole(self, before: Option<Value>, after: Option<Value>) -> SchemaChange {
+        self.with("before", before.unwrap_or(Value::Null))
+            .with("after", after.unwrap_or(Value::Null))
+    }
+}
+
+impl SchemaPlant {
+    fn into_planted(self, p: &Profile, builds: &[BuildPlan]) -> Planted {
+        let (from, to) = (&builds[self.from], &builds[self.to]);
+        let mut details = Map::new();
+        details.insert("schema".into(), json!(self.change.schema));
+        details.insert("fromBuild".into(), json!(from.number));
+        details.insert("toBuild".into(), json!(to.number));
+        details.insert("fromBuildId".into(), json!(from.id));
+        details.insert("toBuildId".into(), json!(to.id));
+        details.insert("change".into(), json!(self.change.change));
+        details.insert("path".into(), json!(self.change.path));
+        details.extend(self.change.extra);
+        Planted {
+            actor_id: p.id.clone(),
+            actor_name: p.name.clone(),
+            kind: self.kind.to_owned(),
+            since: Some(to.started),
+            details: Value::Object(details),
+        }
+    }
+}
+
+/// Which Actors get a schema plant: about 5% per kind from 10 Actors (at least one each), a kind
+/// at a time below that; only on Actors without a run or build plant, busy ones first.
+fn plan_schema_plants(
+    cfg: &SynthConfig,
+    assigned: &[Option<&'static str>],
+    low: &[bool],
+) -> Vec<Option<(&'static str, usize)>> {
+    let n = assigned.len();
+    let mut rng = StdRng::seed_from_u64(cfg.seed ^ SCHEMA_SALT);
+    let kinds: Vec<(&'static str, usize)> = if n >= 10 {
+        let per_kind = ((n as f64 * 0.05).round() as usize).max(1);
+        SCHEMA_KINDS
+            .iter()
+            .flat_map(|k| (0..per_kind).map(move |v| (*k, v)))
+            .collect()
+    } else {
+        SCHEMA_KINDS.iter().take(n / 4).map(|k| (*k, 0)).collect()
+    };
+    let offset = rng.random_range(0..SCHEMA_VARIANT_CYCLE);
+    let mut busy: Vec<usize> = (0..n)
+        .filter(|&i| assigned[i].is_none() && !low[i])
+        .collect();
+    let mut quiet: Vec<usize> = (0..n)
+        .filter(|&i| assigned[i].is_none() && low[i])
+        .collect();
+    shuffle(&mut rng, &mut busy);
+    shuffle(&mut rng, &mut quiet);
+    busy.extend(quiet);
+    let mut out = vec![None; n];
+    for (&i, &(kind, variant)) in busy.iter().zip(&kinds) {
+        out[i] = Some((kind, variant + offset));
+    }
+    out
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// Product and listing pages: `startUrls`, `maxItems`, `sort`, `maxPrice`.
+    Web,
+    /// Search results: `searchQueries`, `maxResultsPerQuery`, `country`, `maxAge`.
+    Search,
+    /// Profiles, reviews and comments: `usernames`, `maxResults`, `minRating`.
+    Social,
+}
+
+fn shape_of(name: &str) -> Shape {
+    let base = name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '-');
+    let ends = |jobs: &[&str]| jobs.iter().any(|j| base.ends_with(j));
+    if ends(&["search-scraper", "leads", "jobs-scraper"]) {
+        Shape::Search
+    } else if ends(&["reviews-scraper", "profile-scraper", "comments-scraper"]) {
+        Shape::Social
+    } else {
+        Shape::Web
+    }
+}
+
+fn site_of(name: &str) -> &'static str {
+    SITES
+        .iter()
+        .copied()
+        .find(|s| name.strip_prefix(s).is_some_and(|r| r.starts_with('-')))
+        .unwrap_or("example")
+}
+
+/// Alternative wordings `(property, key, a, b)`: rewording switches between the two.
+const REWORDS: &[(&str, &str, &str, &str)] = &[
+    (
+        "startUrls",
+        "description",
+        "Category or product pages to start from.",
+        "URLs of the category, search or product pages the scraper starts from.",
+    ),
+    ("startUrls", "title", "Start URLs", "Start pages"),
+    (
+        "searchQueries",
+        "description",
+        "What to search for, one query per line.",
+        "Search terms, one per line; each is searched separately.",
+    ),
+    (
+        "usernames",
+        "description",
+        "Usernames or profile URLs to scrape.",
+        "Profiles to scrape, as usernames or full profile URLs.",
+    ),
+    (
+        "maxItems",
+        "description",
+        "Stop after this many results.",
+        "The run stops once this many items are saved.",
+    ),
+    ("maxItems", "title", "Maximum items", "Max items"),
+    (
+        "maxResultsPerQuery",
+        "description",
+        "How many results to save for each query.",
+        "Upper limit of saved results per search query.",
+    ),
+    (
+        "maxResults",
+        "description",
+        "How many posts or reviews to save per profile; 0 means all.",
+        "Limit of saved posts or reviews per profile (0 for no limit).",
+    ),
+    (
+        "sort",
+        "description",
+        "Order in which results are collected.",
+        "How the site sorts the results before they are scraped.",
+    ),
+    (
+        "country",
+        "description",
+        "Country whose version of the site is searched.",
+        "The site's country version to search in.",
+    ),
+    (
+        "language",
+        "description",
+        "Two-letter code of the language of the results.",
+        "Language of the results, as an ISO 639-1 code such as \"en\".",
+    ),
+    (
+        "maxPrice",
+        "description",
+        "Skip products above this price: a number, or a string such as \"49.99\".",
+        "Products that cost more are skipped; a number or a string like \"49.99\".",
+    ),
+    (
+        "maxAge",
+        "description",
+        "Only results newer than this: a number of days, or a date such as \"2026-01-31\".",
+        "Skip older results; give days as a number or a date like \"2026-01-31\".",
+    ),
+    (
+        "minRating",
+        "description",
+        "Skip reviews rated below this, from 1 to 5.",
+        "Only reviews with at least this rating (1 to 5) are saved.",
+    ),
+    (
+        "includeReplies",
+        "description",
+        "Also save replies to each post or review.",
+        "Save the replies too, as separate items.",
+    ),
+    (
+        "proxyConfiguration",
+        "sectionCaption",
+        "Proxy and browser",
+        "Proxy settings",
+    ),
+    (
+        "proxyConfiguration",
+        "description",
+        "Proxies to use for the requests.",
+        "Select proxies to use; Apify Proxy is recommended to avoid blocking.",
+    ),
+    (
+        "apiKey",
+        "description",
+        "Optional key for the site's official API: faster and cheaper runs.",
+        "Key of the site's official API, if you have one; it makes runs faster.",
+    ),
+    (
+        "maxConcurrency",
+        "description",
+        "How many pages to process in parallel.",
+        "Upper limit of pages processed at the same time.",
+    ),
+    (
+        "debugLog",
+        "sectionCaption",
+        "Developer options",
+        "Debugging",
+    ),
+];
+
+/// Dataset view descriptions: rewording switches between them.
+const VIEW_DESCRIPTIONS: [&str; 2] = [
+    "The most important fields of each result.",
+    "A compact table of the scraped results.",
+];
+
+/// A dataset field: its JSON type, and how the `overview` view shows it (if it does).
+struct FieldSpec {
+    name: &'static str,
+    ty: &'static str,
+    label: &'static str,
+    format: &'static str,
+    in_view: bool,
+}
+
+const fn field(
+    name: &'static str,
+    ty: &'static str,
+    label: &'static str,
+    format: &'static str,
+    in_view: bool,
+) -> FieldSpec {
+    FieldSpec {
+        name,
+        ty,
+        label,
+        format,
+        in_view,
+    }
+}
+
+const WEB_FIELDS: [FieldSpec; 7] = [
+    field("url", "string", "URL", "link", true),
+    field("title", "string", "Title", "text", true),
+    field("price", "number", "Price", "number", true),
+    field("currency", "string", "Currency", "text", true),
+    field("inStock", "boolean", "In stock", "boolean", true),
+    field("imageUrl", "string", "Image", "image", true),
+    field("scrapedAt", "string", "Scraped at", "date", false),
+];
+const WEB_SPARE_FIELDS: [FieldSpec; 3] = [
+    field("brand", "string", "Brand", "text", true),
+    field("rating", "number", "Rating", "number", true),
+    field("reviewsCount", "integer", "Reviews", "number", true),
+];
+const SEARCH_FIELDS: [FieldSpec; 6] = [
+    field("url", "string", "URL", "link", true),
+    field("query", "string", "Query", "text", true),
+    field("position", "integer", "Position", "number", true),
+    field("title", "string", "Title", "text", true),
+    field("snippet", "string", "Snippet", "text", false),
+    field("date", "string", "Date", "date", false),
+];
+const SEARCH_SPARE_FIELDS: [FieldSpec; 3] = [
+    field("domain", "string", "Domain", "text", true),
+    field("isAd", "boolean", "Ad", "boolean", true),
+    field(
+        "resultsTotal",
+        "integer",
+        "Results in total",
+        "number",
+        true,
+    ),
+];
+const SOCIAL_FIELDS: [FieldSpec; 6] = [
+    field("url", "string", "URL", "link", false),
+    field("author", "string", "Author", "text", true),
+    field("rating", "number", "Rating", "number", true),
+    field("date", "string", "Date", "date", true),
+    field("text", "string", "Text", "text", true),
+    field("likes", "integer", "Likes", "number", true),
+];
+const SOCIAL_SPARE_FIELDS: [FieldSpec; 3] = [
+    field("replyCount", "integer", "Replies", "number", true),
+    field("isVerified", "boolean", "Verified", "boolean", true),
+    field("mediaUrl", "string", "Media", "image", true),
+];
+
+fn field_schema(f: &FieldSpec) -> Value {
+    let mut v = json!({ "type": f.ty, "description": f.label });
+    match f.format {
+        "link" | "image" => v["format"] = json!("uri"),
+        "date" => v["format"] = json!("date-time"),
+        _ => {}
+    }
+    v
+}
+
+fn display_of(f: &FieldSpec) -> Value {
+    json!({ "label": f.label, "format": f.format })
+}
+
+fn dataset_schema(title: &str, fields: &[FieldSpec]) -> Value {
+    let props: Map<String, Value> = fields
+        .iter()
+        .map(|f| (f.name.to_owned(), field_schema(f)))
+        .collect();
+    let shown: Vec<&FieldSpec> = fields.iter().filter(|f| f.in_view).collect();
+    let display: Map<String, Value> = shown
+        .iter()
+        .map(|f| (f.name.to_owned(), display_of(f)))
+        .collect();
+    json!({
+        "actorSpecification": 1,
+        "title": format!("{title} results"),
+        "description": "One item per scraped result.",
+        "fields": {
+            "$schema": "http://json-schema.org/draft-07/schema#",
+            "type": "object",
+            "properties": props,
+            "required": [fields[0].name]
+        },
+        "views": { "overview": {
+            "title": "Overview",
+            "description": VIEW_DESCRIPTIONS[0],
+            "transformation": { "fields": shown.iter().map(|f| f.name).collect::<Vec<_>>() },
+            "display": { "component": "table", "properties": display }
+        } }
+    })
+}
+
+fn sort_property(values: &[&str], titles: &[&str]) -> Value {
+    json!({
+        "title": "Sort by", "type": "string", "editor": "select",
+        "description": "Order in which results are collected.",
+        "enum": values, "enumTitles": titles, "default": values[0]
+    })
+}
+
+fn input_schema(shape: Shape, title: &str, site: &str) -> Value {
+    let language = json!({
+        "title": "Language", "type": "string", "editor": "textfield", "default": "en",
+        "description": "Two-letter code of the language of the results."
+    });
+    let proxy = json!({
+        "title": "Proxy configuration", "type": "object", "editor": "proxy",
+        "sectionCaption": "Proxy and browser",
+        "description": "Proxies to use for the requests.",
+        "prefill": { "useApifyProxy": true }
+    });
+    let api_key = json!({
+        "title": "API key", "type": "string", "editor": "textfield", "isSecret": true,
+        "description": "Optional key for the site's official API: faster and cheaper runs."
+    });
+    let (description, props, required) = match shape {
+        Shape::Web => (
+            format!("Scrapes {site} product and listing pages, one dataset item per product."),
+            json!({
+                "startUrls": {
+                    "title": "Start URLs", "type": "array", "editor": "requestListSources",
+                    "description": "Category or product pages to start from.",
+                    "prefill": [{ "url": format!("https://www.{}.com/", site.replace('-', "")) }]
+                },
+                "maxItems": {
+                    "title": "Maximum items", "type": "integer", "editor": "number",
+                    "description": "Stop after this many results.",
+                    "minimum": 1, "default": 100, "unit": "items"
+                },
+                "sort": sort_property(
+                    &["relevance", "newest", "price-asc", "price-desc"],
+                    &["Relevance", "Newest first", "Price: low to high", "Price: high to low"],
+                ),
+                "language": language,
+                "maxPrice": {
+                    "title": "Maximum price", "type": ["integer", "string"], "editor": "json",
+                    "description": "Skip products above this price: a number, or a string such as \"49.99\"."
+                },
+                "proxyConfiguration": proxy,
+                "apiKey": api_key
+            }),
+            "startUrls",
+        ),
+        Shape::Search => (
+            format!("Searches {site} and saves every result as a dataset item."),
+            json!({
+                "searchQueries": {
+                    "title": "Search queries", "type": "array", "editor": "stringList",
+                    "description": "What to search for, one query per line.",
+                    "prefill": ["coffee shops in Berlin"]
+                },
+                "maxResultsPerQuery": {
+                    "title": "Results per query", "type": "integer", "editor": "number",
+                    "description": "How many results to save for each query.",
+                    "minimum": 1, "maximum": 1000, "default": 50
+                },
+                "country": {
+                    "title": "Country", "type": "string", "editor": "select",
+                    "description": "Country whose version of the site is searched.",
+                    "enum": ["us", "gb", "de", "fr", "es"],
+                    "enumTitles": ["United States", "United Kingdom", "Germany", "France", "Spain"],
+                    "default": "us"
+                },
+                "sort": sort_property(&["relevance", "date"], &["Relevance", "Date"]),
+                "language": language,
+                "maxAge": {
+                    "title": "Maximum age", "type": ["integer", "string"], "editor": "json",
+                    "description": "Only results newer than this: a number of days, or a date such as \"2026-01-31\"."
+                },
+                "proxyConfiguration": proxy,
+                "apiKey": api_key
+            }),
+            "searchQueries",
+        ),
+        Shape::Social => (
+            format!("Scrapes {site} profiles with their posts, reviews and comments."),
+            json!({
+                "usernames": {
+                    "title": "Profiles", "type": "array", "editor": "stringList",
+                    "description": "Usernames or profile URLs to scrape.",
+                    "prefill": ["apify"]
+                },
+                "maxResults": {
+                    "title": "Maximum results", "type": "integer", "editor": "number",
+                    "description": "How many posts or reviews to save per profile; 0 means all.",
+                    "minimum": 0, "default": 20
+                },
+                "sort": sort_property(
+                    &["newest", "most-relevant", "highest-rating", "lowest-rating"],
+                    &["Newest", "Most relevant", "Highest rating", "Lowest rating"],
+                ),
+                "minRating": {
+                    "title": "Minimum rating", "type": "string", "editor": "textfield",
+                    "description": "Skip reviews rated below this, from 1 to 5.", "default": "1"
+                },
+                "includeReplies": {
+                    "title": "Include replies", "type": "boolean", "editor": "checkbox",
+                    "description": "Also save replies to each post or review.", "default": false
+                },
+                "language": language,
+                "proxyConfiguration": proxy,
+                "apiKey": api_key
+            }),
+            "usernames",
+        ),
+    };
+    json!({
+        "title": format!("{title} input"),
+        "type": "object",
+        "schemaVersion": 1,
+        "description": description,
+        "properties": props,
+        "required": [required]
+    })
+}
+
+/// Optional properties a later build may add: adding any of them is backwards compatible.
+fn spare_properties() -> Vec<(&'static str, Value)> {
+    vec![
+        (
+            "maxConcurrency",
+            json!({
+                "title": "Max concurrency", "type": "integer", "editor": "number",
+                "description": "How many pages to process in parallel.",
+                "minimum": 1, "maximum": 100, "default": 10
+            }),
+        ),
+        (
+            "maxRequestRetries",
+            json!({
+                "title": "Max request retries", "type": "integer", "editor": "number",
+                "description": "How many times a failed request is retried.",
+                "minimum": 0, "maximum": 10, "default": 3
+            }),
+        ),
+        (
+            "requestTimeoutSecs",
+            json!({
+                "title": "Request timeout", "type": "integer", "editor": "number",
+                "description": "Give up on a page after this long.",
+                "minimum": 10, "maximum": 600, "default": 60, "unit": "seconds"
+            }),
+        ),
+        (
+            "outputFormat",
+            json!({
+                "title": "Output format", "type": "string", "editor": "select",
+                "description": "Save every field, or only the most important ones.",
+                "enum": ["full", "compact"], "enumTitles": ["Full", "Compact"], "default": "full"
+            }),
+        ),
+        (
+            "downloadImages",
+            json!({
+                "title": "Download images", "type": "boolean", "editor": "checkbox",
+                "description": "Also store the images in the key-value store.", "default": false
+            }),
+        ),
+        (
+            "userAgent",
+            json!({
+                "title": "User agent", "type": "string", "editor": "textfield",
+                "description": "A custom User-Agent header; leave empty for a realistic browser one."
+            }),
+        ),
+        (
+            "debugLog",
+            json!({
+                "title": "Debug log", "type": "boolean", "editor": "checkbox",
+                "sectionCaption": "Developer options",
+                "description": "Log every request, for debugging.", "default": false
+            }),
+        ),
+    ]
+}
+
+/// Required properties a breaking build may add (without a default).
+fn required_candidates() -> [(&'static str, Value); 2] {
+    [
+        (
+            "category",
+            json!({
+                "title": "Category", "type": "string", "editor": "textfield",
+                "description": "Only results from this category, such as \"electronics\"."
+            }),
+        ),
+        (
+            "location",
+            json!({
+                "title": "Location", "type": "string", "editor": "textfield",
+                "description": "City or region to search in."
+            }),
+        ),
+    ]
+}
+
+fn pick<T: Copy>(rng: &mut StdRng, items: &[T]) -> Option<T> {
+    if items.is_empty() {
+        None
+    } else {
+        Some(items[rng.random_range(0..items.len())])
+    }
+}
+
+/// The schemas an Actor's source has at one point of its history.
+struct SchemaState {
+    input: Value,
+    dataset: Value,
+    /// Optional input properties a later build may add, in the order it would.
+    spare_props: Vec<(&'static str, Value)>,
+    /// Dataset fields a later build may add.
+    spare_fields: Vec<&'static FieldSpec>,
+}
+
+impl SchemaState {
+    fn new(name: &str, rng: &mut StdRng) -> SchemaState {
+        let shape = shape_of(name);
+        let title = title_of(name);
+        let (fields, spare): (&'static [FieldSpec], &'static [FieldSpec]) = match shape {
+            Shape::Web => (&WEB_FIELDS, &WEB_SPARE_FIELDS),
+            Shape::Search => (&SEARCH_FIELDS, &SEARCH_SPARE_FIELDS),
+            Shape::Social => (&SOCIAL_FIELDS, &SOCIAL_SPARE_FIELDS),
+        };
+        let mut spare_props = spare_properties();
+        shuffle(rng, &mut spare_props);
+        let mut spare_fields: Vec<&'static FieldSpec> = spare.iter().collect();
+        shuffle(rng, &mut spare_fields);
+        SchemaState {
+            input: input_schema(shape, &title, site_of(name)),
+            dataset: dataset_schema(&title, fields),
+            spare_props,
+            spare_fields,
+        }
+    }
+
+    fn props(&self) -> Map<String, Value> {
+        self.input["properties"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn props_mut(&mut self) -> &mut Map<String, Value> {
+        if !self.input["properties"].is_object() {
+            self.input["properties"] = json!({});
+        }
+        match self.input["properties"].as_object_mut() {
+            Some(m) => m,
+            None => unreachable!("properties was just made an object"),
+        }
+    }
+
+    fn required(&self) -> Vec<String> {
+        self.input["required"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// A compatible step of a healthy history (or none).
+    fn evolve(&mut self, rng: &mut StdRng) {
+        let r = rng.random::<f64>();
+        if r < 0.4 {
+        } else if r < 0.65 {
+            self.reword(rng, 1);
+        } else if r < 0.82 {
+            if self.add_optional(false).is_none() {
+                self.reword(rng, 1);
+            }
+        } else if r < 0.92 {
+            self.add_field(rng);
+        } else {
+            let view = &mut self.dataset["views"]["overview"]["description"];
+            let next = if *view == VIEW_DESCRIPTIONS[0] {
+                VIEW_DESCRIPTIONS[1]
+            } else {
+                VIEW_DESCRIPTIONS[0]
+            };
+            *view = json!(next);
+        }
+    }
+
+    /// Rewords up to `n` distinct texts; returns `(property, key)` of each.
+    fn reword(&mut self, rng: &mut StdRng, n: usize) -> Vec<(&'static str, &'static str)> {
+        let props = self.props();
+        let mut candidates: Vec<&(&str, &str, &str, &str)> = REWORDS
+            .iter()
+            .filter(|(prop, key, ..)| props.get(*prop).is_some_and(|p| p.get(*key).is_some()))
+            .collect();
+        shuffle(rng, &mut candidates);
+        candidates
+            .into_iter()
+            .take(n)
+            .map(|&(prop, key, a, b)| {
+                let slot = &mut self.input["properties"][prop][key];
+                *slot = json!(if *slot == b { a } else { b });
+                (prop, key)
+            })
+            .collect()
+    }
+
+    /// Adds the next spare optional property (one with a default if asked); returns its name.
+    fn add_optional(&mut self, with_default: bool) -> Option<&'static str> {
+        let at = self
+            .spare_props
+            .iter()
+            .position(|(_, v)| !with_default || v.get("default").is_some())?;
+        let (name, prop) = self.spare_props.remove(at);
+        self.props_mut().insert(name.to_owned(), prop);
+        Some(name)
+    }
+
+    fn add_field(&mut self, rng: &mut StdRng) {
+        let Some(f) = self.spare_fields.pop() else {
+            return;
+        };
+        if let Some(props) = self.dataset["fields"]["properties"].as_object_mut() {
+            props.insert(f.name.to_owned(), field_schema(f));
+        }
+        if f.in_view && rng.random::<f64>() < 0.5 {
+            let view = &mut self.dataset["views"]["overview"];
+            if let Some(fields) = view["transformation"]["fields"].as_array_mut() {
+                fields.push(json!(f.name));
+            }
+            view["display"]["properties"][f.name] = display_of(f);
+        }
+    }
+
+    fn plant(&mut self, kind: &'static str, variant: usize, rng: &mut StdRng) -> SchemaChange {
+        match kind {
+            KIND_SCHEMA_BREAKING_INPUT => self.break_input(variant, rng),
+            KIND_SCHEMA_COSMETIC => self.cosmetic(variant, rng),
+            KIND_SCHEMA_BREAKING_DATASET => self.break_dataset(variant, rng),
+            _ => self.lint(variant, rng),
+        }
+    }
+
+    /// A change that breaks callers: variant `v` if this schema allows it, else the next one
+    /// that does (removing an optional property always can).
+    fn break_input(&mut self, v: usize, rng: &mut StdRng) -> SchemaChange {
+        for k in 0..INPUT_BREAKING_CHANGES.len() {
+            let change = match (v + k) % INPUT_BREAKING_CHANGES.len() {
+                0 => self.remove_property(rng),
+                1 => self.add_required(rng),
+                2 => self.narrow_type(rng),
+                3 => self.remove_enum_value(rng),
+                _ => self.raise_minimum(rng),
+            };
+            if let Some(change) = change {
+                return change;
+            }
+        }
+        SchemaChange::new("input", "property-removed", "")
+    }
+
+    fn remove_property(&mut self, rng: &mut StdRng) -> Option<SchemaChange> {
+        let required = self.required();
+        let props = self.props();
+        let optional: Vec<&str> = props
+            .keys()
+            .map(String::as_str)
+            .filter(|k| !required.iter().any(|r| r == k))
+            .collect();
+        let name = pick(rng, &optional)?.to_owned();
+        let before = self.props_mut().shift_remove(&name);
+        Some(SchemaChange::new("input", "property-removed", &name).whole(before, None))
+    }
+
+    fn add_required(&mut self, rng: &mut StdRng) -> Option<SchemaChange> {
+        let props = self.props();
+        let free: Vec<usize> = required_candidates()
+            .iter()
+            .enumerate()
+            .filter(|(_, (name, _))| !props.contains_key(*name))
+            .map(|(i, _)| i)
+            .collect();
+        let i = pick(rng, &free)?;
+        let [a, b] = required_candidates();
+        let (name, prop) = if i == 0 { a } else { b };
+        self.props_mut().insert(name.to_owned(), prop.clone());
+        match self.input["required"].as_array_mut() {
+            Some(r) => r.push(json!(name)),
+            None => self.input["required"] = json!([name]),
+        }
+        Some(SchemaChange::new("input", "required-added", name).whole(None, Some(prop)))
+    }
+
+    fn narrow_type(&mut self, rng: &mut StdRng) -> Option<SchemaChange> {
+        let props = self.props();
+        let candidates: Vec<&str> = props
+            .iter()
+            .filter(|(_, p)| {
+                let union = p["type"]
+                    .as_array()
+                    .is_some_and(|t| t.len() > 1 && t.contains(&json!("integer")));
+                let numeric_string = p["type"] == "string"
+                    && p.get("enum").is_none()
+                    && p.get("isSecret").is_none()
+                    && p["default"]
+                        .as_str()
+                        .is_some_and(|d| d.parse::<i64>().is_ok());
+                union || numeric_string
+            })
+            .map(|(k, _)| k.as_str())
+            .collect();
+        let name = pick(rng, &candidates)?.to_owned();
+        let prop = &mut self.props_mut()[&name];
+        let before = prop["type"].clone();
+        prop["type"] = json!("integer");
+        prop["editor"] = json!("number");
+        if let Some(d) = prop["default"].as_str().and_then(|d| d.parse::<i64>().ok()) {
+            prop["default"] = json!(d);
+        }
+        Some(SchemaChange::new("input", "type-narrowed", &name).keyed(
+            "type",
+            Some(before),
+            Some(json!("integer")),
+        ))
+    }
+
+    fn remove_enum_value(&mut self, rng: &mut StdRng) -> Option<SchemaChange> {
+        let props = self.props();
+        let mut candidates: Vec<(&str, usize)> = Vec::new();
+        for (name, p) in &props {
+            let Some(values) = p["enum"].as_array() else {
+                continue;
+            };
+            for (i, v) in values.iter().enumerate() {
+                if values.len() > 1 && *v != p["default"] && *v != p["prefill"] {
+                    candidates.push((name.as_str(), i));
+                }
+            }
+        }
+        let (name, i) = pick(rng, &candidates)?;
+        let name = name.to_owned();
+        let prop = &mut self.props_mut()[&name];
+        let before = prop["enum"].clone();
+        let mut removed = Value::Null;
+        if let Some(values) = prop["enum"].as_array_mut() {
+            removed = values.remove(i);
+        }
+        if let Some(titles) = prop["enumTitles"].as_array_mut() {
+            if i < titles.len() {
+                titles.remove(i);
+            }
+        }
+        let after = prop["enum"].clone();
+        Some(
+            SchemaChange::new("input", "enum-value-removed", &name)
+                .keyed("enum", Some(before), Some(after))
+                .with("value", removed),
+        )
+    }
+
+    fn raise_minimum(&mut self, rng: &mut StdRng) -> Option<SchemaChange> {
+        let props = self.props();
+        let candidates: Vec<(&str, i64, i64)> = props
+            .iter()
+            .filter_map(|(k, p)| {
+                let min = p["minimum"].as_i64()?;
+                let default = p["default"].as_i64()?;
+                (p["type"] == "integer" && default > min).then_some((k.as_str(), min, default))
+            })
+            .collect();
+        let (name, min, default) = pick(rng, &candidates)?;
+        let name = name.to_owned();
+        // Still at most the default, so the default stays valid.
+        let raised = min + ((default - min) / 2).max(1);
+        self.props_mut()[&name]["minimum"] = json!(raised);
+        Some(SchemaChange::new("input", "min-raised", &name).keyed(
+            "minimum",
+            Some(json!(min)),
+            Some(json!(raised)),
+        ))
+    }
+
+    /// Rewording, an optional property with a default added, or both.
+    fn cosmetic(&mut self, v: usize, rng: &mut StdRng) -> SchemaChange {
+        let mut changes: Vec<Value> = Vec::new();
+        // Variant 0 rewords, 1 adds an optional property, 2 does both.
+        let (reword, add) = match v % 3 {
+            0 => (true, false),
+            1 => (false, true),
+            _ => (true, true),
+        };
+        if reword {
+            let n = rng.random_range(1..=2usize);
+            for (prop, key) in self.reword(rng, n) {
+                changes.push(json!({ "change": "reworded", "path": prop, "key": key }));
+            }
+        }
+        if add {
+            if let Some(name) = self.add_optional(true) {
+                changes.push(json!({ "change": "optional-added", "path": name }));
+            }
+        }
+        if changes.is_empty() {
+            for (prop, key) in self.reword(rng, 1) {
+                changes.push(json!({ "change": "reworded", "path": prop, "key": key }));
+            }
+        }
+        let reworded = changes.iter().any(|c| c["change"] == "reworded");
+        let added = changes.iter().any(|c| c["change"] == "optional-added");
+        let change = match (reworded, added) {
+            (true, true) => "reworded+optional-added",
+            (false, true) => "optional-added",
+            _ => "reworded",
+        };
+        let path = changes
+            .first()
+            .and_then(|c| c["path"].as_str())
+            .unwrap_or("")
+            .to_owned();
+        SchemaChange::new("input", change, &path).with("changes", Value::Array(changes))
+    }
+
+    /// A field a view shows removed, or a field's type changed.
+    fn break_dataset(&mut self, v: usize, rng: &mut StdRng) -> SchemaChange {
+        let view = self.dataset["views"]["overview"].clone();
+        let shown: Vec<String> = view["transformation"]["fields"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|f| f.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let fields = self.dataset["fields"].clone();
+        let required = fields["required"].as_array().cloned().unwrap_or_default();
+        let removable: Vec<&str> = shown
+            .iter()
+            .map(String::as_str)
+            .filter(|f| !required.contains(&json!(f)) && fields["properties"].get(*f).is_some())
+            .collect();
+        let retypable: Vec<&str> = shown
+            .iter()
+            .map(String::as_str)
+            .filter(|f| {
+                let ty = &fields["properties"][*f]["type"];
+                *ty == "number" || *ty == "integer" || *ty == "boolean"
+            })
+            .collect();
+        let retype = (v % 2 == 1 && !retypable.is_empty()) || removable.is_empty();
+        if retype {
+            let name = pick(rng, &retypable).unwrap_or("").to_owned();
+            let before = fields["properties"][&name]["type"].clone();
+            self.dataset["fields"]["properties"][&name]["type"] = json!("string");
+            let display = &mut self.dataset["views"]["overview"]["display"]["properties"];
+            if display.get(&name).is_some() {
+                display[&name]["format"] = json!("text");
+            }
+            return SchemaChange::new("dataset", "field-type-changed", &name)
+                .keyed("type", Some(before), Some(json!("string")))
+                .with("view", json!("overview"));
+        }
+        let name = pick(rng, &removable).unwrap_or("").to_owned();
+        let mut before = None;
+        if let Some(props) = self.dataset["fields"]["properties"].as_object_mut() {
+            before = props.shift_remove(&name);
+        }
+        let view = &mut self.dataset["views"]["overview"];
+        if let Some(shown) = view["transformation"]["fields"].as_array_mut() {
+            shown.retain(|f| *f != name.as_str());
+        }
+        if let Some(display) = view["display"]["properties"].as_object_mut() {
+            display.shift_remove(&name);
+        }
+        SchemaChange::new("dataset", "field-removed", &name)
+            .whole(before, None)
+            .with("view", json!("overview"))
+    }
+
+    /// A secret with a default, a credential that is not secret, or an invalid default.
+    fn lint(&mut self, v: usize, rng: &mut StdRng) -> SchemaChange {
+        let props = self.props();
+        let secrets: Vec<&str> = props
+            .iter()
+            .filter(|(_, p)| p["isSecret"] == true && p.get("default").is_none())
+            .map(|(k, _)| k.as_str())
+            .collect();
+        let integers: Vec<&str> = props
+            .iter()
+            .filter(|(_, p)| p["type"] == "integer" && p["default"].is_i64())
+            .map(|(k, _)| k.as_str())
+            .collect();
+        let enums: Vec<&str> = props
+            .iter()
+            .filter(|(_, p)| p["enum"].is_array() && p["default"].is_string())
+            .map(|(k, _)| k.as_str())
+            .collect();
+        let set_default = |s: &mut SchemaState, name: &str, value: Value, change| {
+            let prop = &mut s.props_mut()[name];
+            let before = prop.get("default").cloned();
+            prop["default"] = value.clone();
+            SchemaChange::new("input", change, name).keyed("default", before, Some(value))
+        };
+        match v % 4 {
+            0 if !secrets.is_empty() => {
+                let name = pick(rng, &secrets).unwrap_or("apiKey");
+                set_default(self, name, json!("demo-key-2f9c41"), "secret-with-default")
+            }
+            2 if !integers.is_empty() => {
+                let name = pick(rng, &integers).unwrap_or("maxItems");
+                set_default(self, name, json!("ten"), "default-invalid")
+            }
+            3 if !enums.is_empty() => {
+                let name = pick(rng, &enums).unwrap_or("sort");
+                set_default(self, name, json!("most-popular"), "default-invalid")
+            }
+            _ => {
+                let (name, title) = if rng.random::<f64>() < 0.5 || props.contains_key("apiToken") {
+                    ("password", "Password")
+                } else {
+                    ("apiToken", "API token")
+                };
+                let prop = json!({
+                    "title": title, "type": "string", "editor": "textfield",
+                    "description": "Log in with this to see members-only data."
+                });
+                self.props_mut().insert(name.to_owned(), prop.clone());
+                SchemaChange::new("input", "credential-not-secret", name).whole(None, Some(prop))
+            }
+        }
+    }
+}
+
+/// Every build's schemas, and the schema problem planted in the newest build (if any).
+fn plan_schemas(p: &Profile, builds: &[BuildPlan]) -> (Vec<BuildSchemas>, Option<SchemaPlant>) {
+    let mut rng = StdRng::seed_from_u64(p.seed ^ SCHEMA_SALT);
+    let mut state = SchemaState::new(&p.name, &mut rng);
+    // Some Actors never touch their schemas.
+    let frozen = rng.random::<f64>() < 0.25;
+    let good: Vec<usize> = (0..builds.len()).filter(|&i| builds[i].succeeded).collect();
+    let span = match (p.schema_plant, good.as_slice()) {
+        (Some(_), [.., from, to]) if *to + 1 == builds.len() => Some((*from, *to)),
+        _ => None,
+    };
+    let mut out = Vec::with_capacity(builds.len());
+    let mut plant = None;
+    for i in 0..builds.len() {
+        match (span, p.schema_plant) {
+            (Some((from, to)), Some((kind, variant))) if i == to => {
+                let change = state.plant(kind, variant, &mut rng);
+                plant = Some(SchemaPlant {
+                    kind,
+                    from,
+                    to,
+                    change,
+                });
+            }
+            // Failed attempts between the two good builds carry the older schemas.
+            (Some((from, _)), _) if i > from => {}
+            _ if i > 0 && !frozen => state.evolve(&mut rng),
+            _ => {}
+        }
+        out.push(BuildSchemas {
+            input: state.input.clone(),
+            dataset: state.dataset.clone(),
+        });
+    }
+    (out, plant)
 }

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, Utc};
-use forge_emulator::synth::{self, GroundTruth, SynthConfig, KINDS};
+use forge_emulator::synth::{self, GroundTruth, SynthConfig, KINDS, SCHEMA_KINDS};
 use forge_emulator::{ActorFixture, Fixture};
 use serde_json::Value;
 
@@ -119,14 +119,21 @@ fn check_truth(cfg: &SynthConfig, per_kind: usize) {
     let now = cfg.now;
     let (fx, truth) = synth::generate(cfg);
     assert_eq!(fx.actors.len(), cfg.actors);
-    for kind in KINDS {
+    for kind in KINDS.iter().chain(&SCHEMA_KINDS) {
         assert_eq!(
-            truth.planted.iter().filter(|p| p.kind == kind).count(),
+            truth.planted.iter().filter(|p| p.kind == *kind).count(),
             per_kind,
             "{kind}"
         );
     }
     let planted_actors: HashSet<&str> = truth.planted.iter().map(|p| p.actor_id.as_str()).collect();
+    // Actors with a run or build plant; schema plants leave runs and builds healthy.
+    let run_planted: HashSet<&str> = truth
+        .planted
+        .iter()
+        .filter(|p| KINDS.contains(&p.kind.as_str()))
+        .map(|p| p.actor_id.as_str())
+        .collect();
     assert_eq!(
         planted_actors.len(),
         truth.planted.len(),
@@ -197,17 +204,20 @@ fn check_truth(cfg: &SynthConfig, per_kind: usize) {
                     || t(&b["finishedAt"]) < now - Duration::days(180)));
                 assert!(rate(&all, |r| r["status"] == "SUCCEEDED") > 0.8);
             }
+            // In detail in tests/synth_schemas.rs.
+            kind if SCHEMA_KINDS.contains(&kind) => {
+                let newest = newest_build(a);
+                assert_eq!(newest["status"], "SUCCEEDED");
+                assert_eq!(p.details["toBuildId"], newest["id"]);
+                assert_ne!(p.details["fromBuildId"], newest["id"]);
+            }
             other => panic!("unknown kind {other}"),
         }
     }
 
-    // Healthy Actors show none of the planted patterns.
+    // Healthy Actors (schema plants included) show none of the planted run or build patterns.
     let mut low_traffic = 0;
-    for a in fx
-        .actors
-        .iter()
-        .filter(|a| !planted_actors.contains(a.id()))
-    {
+    for a in fx.actors.iter().filter(|a| !run_planted.contains(a.id())) {
         let newest = newest_build(a);
         assert_eq!(newest["status"], "SUCCEEDED", "{}", a.name());
         assert!(t(&newest["finishedAt"]) >= now - Duration::days(180));
@@ -326,5 +336,11 @@ fn scales_to_a_large_fleet() {
     let n: usize = fx.actors.iter().map(|a| a.runs.len()).sum();
     eprintln!("{} runs in {:?}", n, start.elapsed());
     assert!(n > 100_000);
-    assert_eq!(truth.planted.len(), 50);
+    let run_plants = truth
+        .planted
+        .iter()
+        .filter(|p| KINDS.contains(&p.kind.as_str()))
+        .count();
+    assert_eq!(run_plants, 50);
+    assert_eq!(truth.planted.len(), 90, "plus 10 of each schema kind");
 }
