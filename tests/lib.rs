@@ -41,18 +41,24 @@ pub fn input() -> Value {
     serde_json::json!({"asOf": "2026-11-23T00:00:00Z"})
 }
 
+/// Runs `apifyforge run fleet-analytics` (the CLI flow) in `dir` with `token` against the emulator.
+pub async fn cli_run(binary: &str, emulator: &Emulator, token: &str, dir: &Path, input: &Value) -> Output {
+    cli_run_tool(binary, emulator, token, dir, "fleet-analytics", input).await
+}
+
 /// Runs `apifyforge run <tool>` (the CLI flow) in `dir` with `token` against the emulator.
-pub async fn cli_run(
+pub async fn cli_run_tool(
     binary: &str,
     emulator: &Emulator,
     token: &str,
     dir: &Path,
+    tool: &str,
     input: &Value,
 ) -> Output {
     let input_path = dir.join("input.json");
     std::fs::write(&input_path, serde_json::to_vec(input).unwrap()).unwrap();
     tokio::process::Command::new(binary)
-        .args(["run", "fleet-analytics", "--input"])
+        .args(["run", tool, "--input"])
         .arg(&input_path)
         .current_dir(dir)
         .env_clear()

@@ -14,16 +14,20 @@ use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-/// The id the tool actors get in the emulator; 17 characters like Apify's.
-pub const FLEET_ANALYTICS_ID: &str = "fleetAnalytics001";
 /// The Store account that publishes the tools.
 pub const PUBLISHER: &str = "apifyforge";
+
+/// The emulator's id of a tool actor: 17 alphanumerics, like Apify's, derived from its name.
+pub fn tool_actor_id(tool: &str) -> String {
+    let letters: String = tool.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    format!("{letters:0<17}").chars().take(17).collect()
+}
 
 #[derive(Debug, Clone)]
 pub struct DemoOptions {
     pub synth: SynthConfig,
     pub out_dir: PathBuf,
-    /// argv that starts an Actor process (`apifyforge actor <tool>` is appended by tool name).
+    /// argv that starts an Actor process (the tool's name is appended).
     pub actor_command: Vec<String>,
 }
 
@@ -39,28 +43,29 @@ pub struct DemoResult {
     pub out_dir: PathBuf,
 }
 
-/// The fleet-analytics Actor as the Store publishes it, for the emulator to run.
-pub fn tool_actor_fixture(created_at: DateTime<Utc>) -> ActorFixture {
+/// A tool Actor as the Store publishes it, for the emulator to run.
+pub fn tool_actor_fixture(tool: &str, created_at: DateTime<Utc>) -> ActorFixture {
     let created = created_at.to_rfc3339_opts(SecondsFormat::Millis, true);
-    let input_schema: Value = serde_json::from_str(
-        <fleet_analytics::FleetAnalytics as forge_runtime::Tool>::INPUT_SCHEMA,
-    )
-    .unwrap_or(Value::Null);
+    let id = tool_actor_id(tool);
+    let build_id = format!("{}B01", &id[..14]);
+    let input_schema: Value =
+        crate::tools::input_schema(tool).and_then(|s| serde_json::from_str(s).ok()).unwrap_or(Value::Null);
     ActorFixture {
         actor: json!({
-            "id": FLEET_ANALYTICS_ID, "userId": "apifyforgePublish", "name": "fleet-analytics",
-            "username": PUBLISHER, "title": "Fleet Analytics", "isPublic": true,
+            "id": id, "userId": "apifyforgePublish", "name": tool,
+            "username": PUBLISHER, "title": tool, "isPublic": true,
             "createdAt": created, "modifiedAt": created,
             "stats": {"totalBuilds": 1, "totalRuns": 0},
             "versions": [],
             "defaultRunOptions": {"build": "latest", "timeoutSecs": 300, "memoryMbytes": 256},
+            "taggedBuilds": {"latest": {"buildId": build_id, "buildNumber": "0.1.1", "finishedAt": created}},
         }),
         builds: vec![json!({
-            "id": "fleetAnalyticsB01", "actId": FLEET_ANALYTICS_ID, "userId": "apifyforgePublish",
+            "id": build_id, "actId": id, "userId": "apifyforgePublish",
             "status": "SUCCEEDED", "startedAt": created, "finishedAt": created,
             "buildNumber": "0.1.1", "meta": {"origin": "API"},
             "inputSchema": input_schema.to_string(),
-            "actorDefinition": {"actorSpecification": 1, "name": "fleet-analytics", "version": "0.1", "input": input_schema},
+            "actorDefinition": {"actorSpecification": 1, "name": tool, "version": "0.1", "input": input_schema},
         })],
         runs: Vec::new(),
         datasets: Default::default(),
@@ -70,9 +75,9 @@ pub fn tool_actor_fixture(created_at: DateTime<Utc>) -> ActorFixture {
 
 /// Adds the tool actors to a user's fixture.
 pub fn with_tools(mut fixture: Fixture, now: DateTime<Utc>) -> Fixture {
-    fixture
-        .actors
-        .push(tool_actor_fixture(now - chrono::Duration::days(400)));
+    for tool in crate::tools::TOOLS {
+        fixture.actors.push(tool_actor_fixture(tool, now - chrono::Duration::days(400)));
+    }
     fixture
 }
 
@@ -140,7 +145,7 @@ pub async fn run_demo(options: &DemoOptions) -> anyhow::Result<DemoResult> {
         .chain(signals["acknowledged"].as_array().into_iter().flatten())
         .cloned()
         .collect();
-    let score = score(&truth, &all_signals);
+    let score = score(&truth, &all_signals, crate::detection::FLEET_ANALYTICS);
     let audit = emulator.audit_log();
     let requests = emulator.request_count();
     emulator.shutdown().await;

@@ -6,13 +6,20 @@ use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Which signal rule detects which planted kind.
-pub const RULE_OF_KIND: &[(&str, &str)] = &[
+/// Which fleet-analytics rule detects which planted kind.
+pub const FLEET_ANALYTICS: &[(&str, &str)] = &[
     ("failure-spike", "FA-FAILURE-SPIKE"),
     ("no-success", "FA-NO-SUCCESS"),
     ("cost-jump", "FA-COST-JUMP"),
     ("latest-build-failed", "FA-LATEST-BUILD-FAILED"),
     ("stale", "FA-STALE-BUILD"),
+];
+
+/// Which schema-validator rule detects which planted kind.
+pub const SCHEMA_VALIDATOR: &[(&str, &str)] = &[
+    ("schema-breaking-input", "SV-BREAKING-INPUT-CHANGE"),
+    ("schema-breaking-dataset", "SV-BREAKING-DATASET-CHANGE"),
+    ("schema-lint", "SV-INPUT-SCHEMA-LINT"),
 ];
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -38,12 +45,14 @@ pub struct DetectionScore {
     pub false_alarms: Vec<(String, String)>,
 }
 
-/// Scores signals (as in SIGNALS or OUTPUT: objects with `rule` and `subject.actorId`).
-pub fn score(truth: &GroundTruth, signals: &[Value]) -> DetectionScore {
-    let kind_of_rule: BTreeMap<&str, &str> = RULE_OF_KIND.iter().map(|(k, r)| (*r, *k)).collect();
+/// Scores one tool's signals (objects with `rule` and `subject.actorId`, as in SIGNALS)
+/// against the planted problems of the kinds that tool detects (`rules`: kind → rule).
+pub fn score(truth: &GroundTruth, signals: &[Value], rules: &[(&str, &str)]) -> DetectionScore {
+    let kind_of_rule: BTreeMap<&str, &str> = rules.iter().map(|(k, r)| (*r, *k)).collect();
     let planted: BTreeSet<(String, String)> = truth
         .planted
         .iter()
+        .filter(|p| rules.iter().any(|(k, _)| *k == p.kind))
         .map(|p| (p.actor_id.clone(), p.kind.clone()))
         .collect();
     let names: BTreeMap<&str, &str> = truth

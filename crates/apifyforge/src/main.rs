@@ -85,6 +85,9 @@ enum Command {
     },
     /// Act as the Actor <tool> in a platform run (what the Docker image and the emulator start).
     Actor { tool: String },
+    /// Which of the five scoped permissions APIFY_TOKEN has, and what each missing one
+    /// disables. Probes only what can be probed without a paid run or touching your storages.
+    Doctor,
     /// The local Apify API emulator.
     Emulator {
         #[command(subcommand)]
@@ -147,6 +150,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             apifyforge::tools::run(&tool, Some(Flow::Cli), input).await,
             &tool,
         ),
+        Command::Doctor => doctor().await,
         Command::Actor { tool } => {
             unknown_tool(apifyforge::tools::run(&tool, None, None).await, &tool)
         }
@@ -200,6 +204,33 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
     }
+}
+
+async fn doctor() -> anyhow::Result<i32> {
+    use forge_runtime::doctor::{check_permissions, Check};
+    let env = forge_runtime::env::RunEnv::from_process();
+    let token = env.token.as_ref().ok_or_else(|| anyhow::anyhow!("APIFY_TOKEN is not set"))?;
+    let client = forge_runtime::client::ApiClient::new(token, &env.api_base_url);
+    let checks = check_permissions(&client).await?;
+    println!("Token accepted by {}", env.api_base_url);
+    let mut missing = Vec::new();
+    for (permission, check) in &checks {
+        let state = match check {
+            Check::Granted => "granted".to_string(),
+            Check::Missing => {
+                missing.push(*permission);
+                format!("MISSING: without it, {}", permission.disables())
+            }
+            Check::NotProbed(why) => format!("not probed ({why})"),
+        };
+        println!("  {:<18} {state}", permission.label());
+    }
+    for tool in apifyforge::tools::TOOLS {
+        let needs: Vec<&str> = apifyforge::tools::permissions(tool).iter().map(|p| p.label()).collect();
+        let blocked = apifyforge::tools::permissions(tool).iter().any(|p| missing.contains(p));
+        println!("  {tool:<18} needs {}{}", needs.join(", "), if blocked { "  <- cannot run" } else { "" });
+    }
+    Ok(if missing.is_empty() { 0 } else { 1 })
 }
 
 fn unknown_tool(code: Option<i32>, tool: &str) -> anyhow::Result<i32> {

@@ -1,24 +1,43 @@
 //! The Actors this binary can act as: the emulator starts `apifyforge actor <tool>` when it
 //! plays the platform, and `apifyforge run <tool>` is the CLI flow. Same code either way.
 
+use fleet_analytics::FleetAnalytics;
 use forge_runtime::actor::{RunOptions, Tool};
 use forge_runtime::{run_tool, Flow};
+use release_gate::ReleaseGate;
+use schema_validator::SchemaValidator;
 use std::path::PathBuf;
 
 /// Every tool this build contains.
-pub const TOOLS: &[&str] = &[fleet_analytics_name()];
+pub const TOOLS: &[&str] = &[FleetAnalytics::NAME, SchemaValidator::NAME, ReleaseGate::NAME];
 
-const fn fleet_analytics_name() -> &'static str {
-    <fleet_analytics::FleetAnalytics as Tool>::NAME
+/// A tool's embedded input schema (for the emulator's copy of the published Actor).
+pub fn input_schema(tool: &str) -> Option<&'static str> {
+    Some(match tool {
+        FleetAnalytics::NAME => FleetAnalytics::INPUT_SCHEMA,
+        SchemaValidator::NAME => SchemaValidator::INPUT_SCHEMA,
+        ReleaseGate::NAME => ReleaseGate::INPUT_SCHEMA,
+        _ => return None,
+    })
+}
+
+/// The scoped permissions a tool asks for, and nothing more.
+pub fn permissions(tool: &str) -> &'static [forge_runtime::Permission] {
+    match tool {
+        FleetAnalytics::NAME => FleetAnalytics::PERMISSIONS,
+        SchemaValidator::NAME => SchemaValidator::PERMISSIONS,
+        ReleaseGate::NAME => ReleaseGate::PERMISSIONS,
+        _ => &[],
+    }
 }
 
 /// Runs `tool` and returns its exit code; `None` for an unknown tool.
 pub async fn run(tool: &str, flow: Option<Flow>, input_file: Option<PathBuf>) -> Option<i32> {
     let options = RunOptions { input_file, flow };
-    match tool {
-        t if t == fleet_analytics_name() => {
-            Some(run_tool(&fleet_analytics::FleetAnalytics, options).await)
-        }
-        _ => None,
-    }
+    Some(match tool {
+        FleetAnalytics::NAME => run_tool(&FleetAnalytics, options).await,
+        SchemaValidator::NAME => run_tool(&SchemaValidator, options).await,
+        ReleaseGate::NAME => run_tool(&ReleaseGate, options).await,
+        _ => return None,
+    })
 }

@@ -11,6 +11,7 @@
 //! - [`permission`]: the five scoped token permissions and what each one enables.
 //! - [`signal`]: the common currency every tool speaks, and the decision contract of `OUTPUT`.
 //! - [`input`]: Apify input schemas: validation with defaults, errors that name the field.
+//! - [`schema`]: breaking changes between two schemas (input, dataset, output) and the input-schema lint.
 //! - [`analyses`]: one module per tool.
 //!
 //! ```
@@ -25,5 +26,6 @@ pub mod histogram;
 pub mod input;
 pub mod model;
 pub mod permission;
+pub mod schema;
 pub mod signal;
 pub mod stats;

@@ -16,6 +16,7 @@
 
 pub mod actor;
 pub mod client;
+pub mod doctor;
 pub mod env;
 pub mod error;
 pub mod owned;

@@ -1,1 +1,3 @@
 pub mod fleet;
+pub mod release_gate;
+pub mod schema_validator;
