@@ -42,7 +42,13 @@ pub fn input() -> Value {
 }
 
 /// Runs `apifyforge run fleet-analytics` (the CLI flow) in `dir` with `token` against the emulator.
-pub async fn cli_run(binary: &str, emulator: &Emulator, token: &str, dir: &Path, input: &Value) -> Output {
+pub async fn cli_run(
+    binary: &str,
+    emulator: &Emulator,
+    token: &str,
+    dir: &Path,
+    input: &Value,
+) -> Output {
     cli_run_tool(binary, emulator, token, dir, "fleet-analytics", input).await
 }
 

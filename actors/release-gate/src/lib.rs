@@ -43,17 +43,28 @@ fn actor_ref(s: &str) -> String {
 }
 
 fn find<'a>(builds: &'a [BuildInfo], wanted: &str) -> Option<&'a BuildInfo> {
-    builds.iter().find(|b| b.id == wanted || b.build_number.as_deref() == Some(wanted))
+    builds
+        .iter()
+        .find(|b| b.id == wanted || b.build_number.as_deref() == Some(wanted))
 }
 
 #[async_trait::async_trait]
 impl Tool for ReleaseGate {
     const NAME: &'static str = release_gate::TOOL;
     const INPUT_SCHEMA: &'static str = include_str!("../.actor/input_schema.json");
-    const PERMISSIONS: &'static [Permission] =
-        &[Permission::ActorsRead, Permission::ActorsListRuns, Permission::StoragesRead, Permission::StoragesWrite];
+    const PERMISSIONS: &'static [Permission] = &[
+        Permission::ActorsRead,
+        Permission::ActorsListRuns,
+        Permission::StoragesRead,
+        Permission::StoragesWrite,
+    ];
 
-    async fn run(&self, ctx: &Context, input: Value, _previous: Option<Value>) -> Result<Emission, RuntimeError> {
+    async fn run(
+        &self,
+        ctx: &Context,
+        input: Value,
+        _previous: Option<Value>,
+    ) -> Result<Emission, RuntimeError> {
         let input: ReleaseGateInput = serde_json::from_value(input)
             .map_err(|e| RuntimeError::Other(format!("input does not match the schema: {e}")))?;
         let source = &ctx.source;
@@ -61,27 +72,53 @@ impl Tool for ReleaseGate {
         let mut builds = source.newest_builds(&actor.id, BUILDS_READ).await?;
         builds.sort_by(|x, y| y.started_at.cmp(&x.started_at).then(y.id.cmp(&x.id)));
         let candidate = match &input.candidate_build {
-            Some(w) => find(&builds, w).ok_or_else(|| RuntimeError::NotFound(format!("candidate build {w} of {}", actor.full_name())))?,
-            None => builds.first().ok_or_else(|| RuntimeError::NotFound(format!("any build of {}", actor.full_name())))?,
+            Some(w) => find(&builds, w).ok_or_else(|| {
+                RuntimeError::NotFound(format!("candidate build {w} of {}", actor.full_name()))
+            })?,
+            None => builds.first().ok_or_else(|| {
+                RuntimeError::NotFound(format!("any build of {}", actor.full_name()))
+            })?,
         }
         .clone();
         // The baseline is what callers use today, and never the candidate itself.
         let (baseline, reason) = match &input.baseline_build {
-            Some(w) => (Some(find(&builds, w).ok_or_else(|| RuntimeError::NotFound(format!("baseline build {w}")))?.clone()), "given"),
+            Some(w) => (
+                Some(
+                    find(&builds, w)
+                        .ok_or_else(|| RuntimeError::NotFound(format!("baseline build {w}")))?
+                        .clone(),
+                ),
+                "given",
+            ),
             None => {
-                let tagged = actor.latest_build_id.as_deref().and_then(|id| find(&builds, id)).filter(|b| b.id != candidate.id);
+                let tagged = actor
+                    .latest_build_id
+                    .as_deref()
+                    .and_then(|id| find(&builds, id))
+                    .filter(|b| b.id != candidate.id);
                 let by_run = match tagged {
                     Some(_) => None,
-                    None => source.last_successful_run_build(&actor.id).await?.and_then(|id| find(&builds, &id).cloned()).filter(|b| b.id != candidate.id),
+                    None => source
+                        .last_successful_run_build(&actor.id)
+                        .await?
+                        .and_then(|id| find(&builds, &id).cloned())
+                        .filter(|b| b.id != candidate.id),
                 };
                 let older = builds
                     .iter()
-                    .filter(|b| b.status == JobStatus::Succeeded && b.id != candidate.id && b.started_at <= candidate.started_at)
+                    .filter(|b| {
+                        b.status == JobStatus::Succeeded
+                            && b.id != candidate.id
+                            && b.started_at <= candidate.started_at
+                    })
                     .find(|_| true);
                 match (tagged, by_run, older) {
                     (Some(b), _, _) => (Some(b.clone()), "the build tagged latest"),
                     (None, Some(b), _) => (Some(b), "the build of the newest successful run"),
-                    (None, None, Some(b)) => (Some(b.clone()), "the newest successful build before the candidate"),
+                    (None, None, Some(b)) => (
+                        Some(b.clone()),
+                        "the newest successful build before the candidate",
+                    ),
                     _ => (None, "none: the actor has no other successful build"),
                 }
             }
@@ -94,7 +131,11 @@ impl Tool for ReleaseGate {
             Some(b) => source.build_definition(&b.id).await?,
             None => None,
         };
-        let config = DiffConfig { overrides: input.rule_levels.clone(), ignores: input.ignores.clone(), now: ctx.now };
+        let config = DiffConfig {
+            overrides: input.rule_levels.clone(),
+            ignores: input.ignores.clone(),
+            now: ctx.now,
+        };
         let evidence = GateEvidence {
             actor,
             candidate: candidate_def,
@@ -103,7 +144,8 @@ impl Tool for ReleaseGate {
             example_inputs: input.example_inputs.clone(),
         };
         let findings = release_gate::gate(&config, &evidence, ctx.now);
-        let output = serde_json::to_value(&findings.output).map_err(|e| RuntimeError::Other(e.to_string()))?;
+        let output = serde_json::to_value(&findings.output)
+            .map_err(|e| RuntimeError::Other(e.to_string()))?;
         Ok(Emission {
             signals: json!({
                 "schemaVersion": forge_core::signal::SCHEMA_VERSION,
@@ -114,7 +156,11 @@ impl Tool for ReleaseGate {
             snapshot: None,
             rows: findings.rows.clone(),
             status: findings.output.summary.clone(),
-            cli_exit_code: if findings.output.verdict == Verdict::Block { 3 } else { 0 },
+            cli_exit_code: if findings.output.verdict == Verdict::Block {
+                3
+            } else {
+                0
+            },
             output,
         })
     }

@@ -35,22 +35,41 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<Value, RuntimeError> {
 impl Tool for SchemaValidator {
     const NAME: &'static str = schema_validator::TOOL;
     const INPUT_SCHEMA: &'static str = include_str!("../.actor/input_schema.json");
-    const PERMISSIONS: &'static [Permission] =
-        &[Permission::ActorsRead, Permission::StoragesRead, Permission::StoragesWrite];
+    const PERMISSIONS: &'static [Permission] = &[
+        Permission::ActorsRead,
+        Permission::StoragesRead,
+        Permission::StoragesWrite,
+    ];
 
-    async fn run(&self, ctx: &Context, input: Value, _previous: Option<Value>) -> Result<Emission, RuntimeError> {
+    async fn run(
+        &self,
+        ctx: &Context,
+        input: Value,
+        _previous: Option<Value>,
+    ) -> Result<Emission, RuntimeError> {
         let input: SchemaValidatorInput = serde_json::from_value(input)
             .map_err(|e| RuntimeError::Other(format!("input does not match the schema: {e}")))?;
-        let config = DiffConfig { overrides: input.rule_levels.clone(), ignores: input.ignores.clone(), now: ctx.now };
+        let config = DiffConfig {
+            overrides: input.rule_levels.clone(),
+            ignores: input.ignores.clone(),
+            now: ctx.now,
+        };
         let source = &ctx.source;
         let mut actors = source.my_actors().await?;
         if !input.actors.is_empty() {
-            actors.retain(|a| input.actors.iter().any(|w| w == &a.id || w == &a.name || *w == a.full_name()));
+            actors.retain(|a| {
+                input
+                    .actors
+                    .iter()
+                    .any(|w| w == &a.id || w == &a.name || *w == a.full_name())
+            });
         }
         actors.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
         let per_actor: Vec<ActorBuilds> = stream::iter(actors)
             .map(|actor| async move {
-                let builds = source.newest_builds(&actor.id, input.builds_per_actor).await?;
+                let builds = source
+                    .newest_builds(&actor.id, input.builds_per_actor)
+                    .await?;
                 let mut definitions = Vec::new();
                 // Only successful builds carry definitions; a failed one costs no request.
                 for b in builds.iter().filter(|b| b.status == JobStatus::Succeeded) {
@@ -58,13 +77,22 @@ impl Tool for SchemaValidator {
                         definitions.push(d);
                     }
                 }
-                definitions.sort_by(|x, y| y.build.started_at.cmp(&x.build.started_at).then(y.build.id.cmp(&x.build.id)));
-                Ok::<_, RuntimeError>(ActorBuilds { actor, builds: definitions })
+                definitions.sort_by(|x, y| {
+                    y.build
+                        .started_at
+                        .cmp(&x.build.started_at)
+                        .then(y.build.id.cmp(&x.build.id))
+                });
+                Ok::<_, RuntimeError>(ActorBuilds {
+                    actor,
+                    builds: definitions,
+                })
             })
             .buffered(source.concurrency.max(1))
             .try_collect()
             .await?;
-        let findings = schema_validator::analyze(&config, &per_actor, &input.acknowledged_signals, ctx.now);
+        let findings =
+            schema_validator::analyze(&config, &per_actor, &input.acknowledged_signals, ctx.now);
         Ok(Emission {
             signals: json!({
                 "schemaVersion": forge_core::signal::SCHEMA_VERSION,

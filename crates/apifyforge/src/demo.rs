@@ -48,8 +48,9 @@ pub fn tool_actor_fixture(tool: &str, created_at: DateTime<Utc>) -> ActorFixture
     let created = created_at.to_rfc3339_opts(SecondsFormat::Millis, true);
     let id = tool_actor_id(tool);
     let build_id = format!("{}B01", &id[..14]);
-    let input_schema: Value =
-        crate::tools::input_schema(tool).and_then(|s| serde_json::from_str(s).ok()).unwrap_or(Value::Null);
+    let input_schema: Value = crate::tools::input_schema(tool)
+        .and_then(|s| serde_json::from_str(s).ok())
+        .unwrap_or(Value::Null);
     ActorFixture {
         actor: json!({
             "id": id, "userId": "apifyforgePublish", "name": tool,
@@ -76,7 +77,9 @@ pub fn tool_actor_fixture(tool: &str, created_at: DateTime<Utc>) -> ActorFixture
 /// Adds the tool actors to a user's fixture.
 pub fn with_tools(mut fixture: Fixture, now: DateTime<Utc>) -> Fixture {
     for tool in crate::tools::TOOLS {
-        fixture.actors.push(tool_actor_fixture(tool, now - chrono::Duration::days(400)));
+        fixture
+            .actors
+            .push(tool_actor_fixture(tool, now - chrono::Duration::days(400)));
     }
     fixture
 }

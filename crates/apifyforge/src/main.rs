@@ -209,7 +209,10 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
 async fn doctor() -> anyhow::Result<i32> {
     use forge_runtime::doctor::{check_permissions, Check};
     let env = forge_runtime::env::RunEnv::from_process();
-    let token = env.token.as_ref().ok_or_else(|| anyhow::anyhow!("APIFY_TOKEN is not set"))?;
+    let token = env
+        .token
+        .as_ref()
+        .ok_or_else(|| anyhow::anyhow!("APIFY_TOKEN is not set"))?;
     let client = forge_runtime::client::ApiClient::new(token, &env.api_base_url);
     let checks = check_permissions(&client).await?;
     println!("Token accepted by {}", env.api_base_url);
@@ -226,9 +229,18 @@ async fn doctor() -> anyhow::Result<i32> {
         println!("  {:<18} {state}", permission.label());
     }
     for tool in apifyforge::tools::TOOLS {
-        let needs: Vec<&str> = apifyforge::tools::permissions(tool).iter().map(|p| p.label()).collect();
-        let blocked = apifyforge::tools::permissions(tool).iter().any(|p| missing.contains(p));
-        println!("  {tool:<18} needs {}{}", needs.join(", "), if blocked { "  <- cannot run" } else { "" });
+        let needs: Vec<&str> = apifyforge::tools::permissions(tool)
+            .iter()
+            .map(|p| p.label())
+            .collect();
+        let blocked = apifyforge::tools::permissions(tool)
+            .iter()
+            .any(|p| missing.contains(p));
+        println!(
+            "  {tool:<18} needs {}{}",
+            needs.join(", "),
+            if blocked { "  <- cannot run" } else { "" }
+        );
     }
     Ok(if missing.is_empty() { 0 } else { 1 })
 }

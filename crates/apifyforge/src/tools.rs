@@ -9,7 +9,11 @@ use schema_validator::SchemaValidator;
 use std::path::PathBuf;
 
 /// Every tool this build contains.
-pub const TOOLS: &[&str] = &[FleetAnalytics::NAME, SchemaValidator::NAME, ReleaseGate::NAME];
+pub const TOOLS: &[&str] = &[
+    FleetAnalytics::NAME,
+    SchemaValidator::NAME,
+    ReleaseGate::NAME,
+];
 
 /// A tool's embedded input schema (for the emulator's copy of the published Actor).
 pub fn input_schema(tool: &str) -> Option<&'static str> {

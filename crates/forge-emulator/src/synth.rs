@@ -1436,7 +1436,7 @@ fn dataset_schema(title: &str, fields: &[FieldSpec]) -> Value {
             "$schema": "http://json-schema.org/draft-07/schema#",
             "type": "object",
             "properties": props,
-            "required": [fields[0].name]
+            "required": shown.iter().map(|f| f.name).collect::<Vec<_>>()
         },
         "views": { "overview": {
             "title": "Overview",
@@ -1988,10 +1988,12 @@ impl SchemaState {
             .unwrap_or_default();
         let fields = self.dataset["fields"].clone();
         let required = fields["required"].as_array().cloned().unwrap_or_default();
+        // Readers may rely on a required field being there: removing one breaks them
+        // (removing an optional one is only a warning).
         let removable: Vec<&str> = shown
             .iter()
             .map(String::as_str)
-            .filter(|f| !required.contains(&json!(f)) && fields["properties"].get(*f).is_some())
+            .filter(|f| required.contains(&json!(f)) && fields["properties"].get(*f).is_some())
             .collect();
         let retypable: Vec<&str> = shown
             .iter()
@@ -2018,6 +2020,9 @@ impl SchemaState {
         let mut before = None;
         if let Some(props) = self.dataset["fields"]["properties"].as_object_mut() {
             before = props.shift_remove(&name);
+        }
+        if let Some(req) = self.dataset["fields"]["required"].as_array_mut() {
+            req.retain(|f| *f != name.as_str());
         }
         let view = &mut self.dataset["views"]["overview"];
         if let Some(shown) = view["transformation"]["fields"].as_array_mut() {
@@ -2089,6 +2094,11 @@ impl SchemaState {
 fn plan_schemas(p: &Profile, builds: &[BuildPlan]) -> (Vec<BuildSchemas>, Option<SchemaPlant>) {
     let mut rng = StdRng::seed_from_u64(p.seed ^ SCHEMA_SALT);
     let mut state = SchemaState::new(&p.name, &mut rng);
+    if matches!(p.schema_plant, Some((KIND_SCHEMA_BREAKING_INPUT, _))) {
+        // A closed schema from the first build: removing a property then rejects the inputs
+        // that still send it (on an open schema the value would only be ignored: a warning).
+        state.input["additionalProperties"] = json!(false);
+    }
     // Some Actors never touch their schemas.
     let frozen = rng.random::<f64>() < 0.25;
     let good: Vec<usize> = (0..builds.len()).filter(|&i| builds[i].succeeded).collect();

@@ -15,10 +15,22 @@ pub enum Check {
 }
 
 /// Probes the read-only permissions with one small request each.
-pub async fn check_permissions(client: &ApiClient) -> Result<Vec<(Permission, Check)>, RuntimeError> {
+pub async fn check_permissions(
+    client: &ApiClient,
+) -> Result<Vec<(Permission, Check)>, RuntimeError> {
     let api = client.api();
-    api.me().get().await.map_err(|e| map_error(ops::LIST_ACTORS, e))?;
-    let actors = api.actors().list(ActorListOptions { my: Some(true), limit: Some(1), ..Default::default() }).await;
+    api.me()
+        .get()
+        .await
+        .map_err(|e| map_error(ops::LIST_ACTORS, e))?;
+    let actors = api
+        .actors()
+        .list(ActorListOptions {
+            my: Some(true),
+            limit: Some(1),
+            ..Default::default()
+        })
+        .await;
     let (read, first_actor) = match actors {
         Ok(page) => (Check::Granted, page.items.first().map(|a| a.id.clone())),
         Err(e) => match map_error(ops::LIST_ACTORS, e) {
@@ -32,7 +44,13 @@ pub async fn check_permissions(client: &ApiClient) -> Result<Vec<(Permission, Ch
             let runs = api
                 .actor(&id)
                 .runs()
-                .list(ListOptions { limit: Some(1), ..Default::default() }, RunListOptions::default())
+                .list(
+                    ListOptions {
+                        limit: Some(1),
+                        ..Default::default()
+                    },
+                    RunListOptions::default(),
+                )
                 .await;
             match runs.map_err(|e| map_error(ops::LIST_RUNS, e)) {
                 Ok(_) => Check::Granted,
@@ -44,8 +62,17 @@ pub async fn check_permissions(client: &ApiClient) -> Result<Vec<(Permission, Ch
     Ok(vec![
         (Permission::ActorsRead, read),
         (Permission::ActorsListRuns, list_runs),
-        (Permission::ActorsRun, Check::NotProbed("probing it would start a paid run")),
-        (Permission::StoragesRead, Check::NotProbed("probing it would read one of your storages")),
-        (Permission::StoragesWrite, Check::NotProbed("probing it would write to one of your storages")),
+        (
+            Permission::ActorsRun,
+            Check::NotProbed("probing it would start a paid run"),
+        ),
+        (
+            Permission::StoragesRead,
+            Check::NotProbed("probing it would read one of your storages"),
+        ),
+        (
+            Permission::StoragesWrite,
+            Check::NotProbed("probing it would write to one of your storages"),
+        ),
     ])
 }

@@ -9,7 +9,9 @@
 
 use crate::input::{InputError, InputSchema};
 use crate::model::{ActorInfo, BuildDefinition, JobStatus};
-use crate::schema::{diff, diff_dataset, diff_input, lint_input_schema, DiffConfig, Direction, Finding, Level};
+use crate::schema::{
+    diff, diff_dataset, diff_input, lint_input_schema, DiffConfig, Direction, Finding, Level,
+};
 use crate::signal::{signal_id, Decision, Impact, Severity, Signal, Subject, SCHEMA_VERSION};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -49,6 +51,9 @@ pub struct GateEvidence {
 pub struct Replay {
     pub label: String,
     pub accepted: bool,
+    /// Whether the baseline accepts it. An input both builds reject was never a working
+    /// call, so rejecting it is not a regression.
+    pub accepted_by_baseline: bool,
     pub errors: Vec<String>,
 }
 
@@ -61,7 +66,11 @@ pub struct BuildRef {
 }
 
 fn build_ref(b: &BuildDefinition) -> BuildRef {
-    BuildRef { id: b.build.id.clone(), build_number: b.build.build_number.clone(), status: b.build.status }
+    BuildRef {
+        id: b.build.id.clone(),
+        build_number: b.build.build_number.clone(),
+        status: b.build.status,
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -131,18 +140,30 @@ pub fn gate(config: &DiffConfig, evidence: &GateEvidence, now: DateTime<Utc>) ->
             path: String::new(),
             before: None,
             after: Some(json!(candidate.build.status.as_str())),
-            message: format!("the candidate build {} is {}, not SUCCEEDED", label(candidate), candidate.build.status.as_str()),
+            message: format!(
+                "the candidate build {} is {}, not SUCCEEDED",
+                label(candidate),
+                candidate.build.status.as_str()
+            ),
         });
     }
     let cand_input = parse(candidate.input_schema.as_deref());
-    let base_input = evidence.baseline.as_ref().and_then(|b| parse(b.input_schema.as_deref()));
+    let base_input = evidence
+        .baseline
+        .as_ref()
+        .and_then(|b| parse(b.input_schema.as_deref()));
 
     // Lint: problems new in the candidate count; ones the baseline already had are context.
     let base_lint: Vec<(String, String)> = evidence
         .baseline
         .as_ref()
         .and_then(|b| b.input_schema.as_deref())
-        .map(|t| lint_input_schema(t).into_iter().map(|f| (f.rule.to_string(), f.path)).collect())
+        .map(|t| {
+            lint_input_schema(t)
+                .into_iter()
+                .map(|f| (f.rule.to_string(), f.path))
+                .collect()
+        })
         .unwrap_or_default();
     if let Some(text) = candidate.input_schema.as_deref() {
         for mut f in lint_input_schema(text) {
@@ -166,12 +187,27 @@ pub fn gate(config: &DiffConfig, evidence: &GateEvidence, now: DateTime<Utc>) ->
         }
     }
 
-    // Empirical replay against the candidate.
+    // Empirical replay against the candidate, of inputs the baseline accepts.
     let mut replay = Vec::new();
-    if let Some(schema) = candidate.input_schema.as_deref().and_then(|t| InputSchema::parse(t).ok()) {
-        let mut inputs: Vec<(String, Value)> = vec![("empty input (callers relying on defaults)".into(), json!({}))];
+    let base_schema = evidence
+        .baseline
+        .as_ref()
+        .and_then(|b| b.input_schema.as_deref())
+        .and_then(|t| InputSchema::parse(t).ok());
+    if let Some(schema) = candidate
+        .input_schema
+        .as_deref()
+        .and_then(|t| InputSchema::parse(t).ok())
+    {
+        let mut inputs: Vec<(String, Value)> = vec![(
+            "empty input (callers relying on defaults)".into(),
+            json!({}),
+        )];
         if let Some(b) = &base_input {
-            inputs.push(("the baseline's prefill (the Store's daily test input)".into(), prefill_input(b)));
+            inputs.push((
+                "the baseline's prefill (the Store's daily test input)".into(),
+                prefill_input(b),
+            ));
         }
         for (i, e) in evidence.example_inputs.iter().enumerate() {
             inputs.push((format!("example input #{}", i + 1), e.clone()));
@@ -180,15 +216,27 @@ pub fn gate(config: &DiffConfig, evidence: &GateEvidence, now: DateTime<Utc>) ->
             let errors = match schema.resolve(Some(&input)) {
                 Ok(_) => Vec::new(),
                 Err(InputError::Invalid(errors)) => errors,
-                Err(InputError::BadSchema(e)) => vec![crate::input::FieldError { field: "(schema)".into(), message: e }],
+                Err(InputError::BadSchema(e)) => vec![crate::input::FieldError {
+                    field: "(schema)".into(),
+                    message: e,
+                }],
             };
-            for e in &errors {
+            let accepted_by_baseline = base_schema
+                .as_ref()
+                .is_none_or(|b| b.resolve(Some(&input)).is_ok());
+            let regressions: &[crate::input::FieldError] =
+                if accepted_by_baseline { &errors } else { &[] };
+            for e in regressions {
                 let field = top_field(&e.field);
                 let mut escalated = false;
-                for f in findings.iter_mut().filter(|f| finding_field(f) == field && f.rule.starts_with("SCH-")) {
+                for f in findings
+                    .iter_mut()
+                    .filter(|f| finding_field(f) == field && f.rule.starts_with("SCH-"))
+                {
                     if f.level != Level::Err {
                         f.level = Level::Err;
-                        f.message = format!("{} — and {label} is rejected: {}", f.message, e.message);
+                        f.message =
+                            format!("{} — and {label} is rejected: {}", f.message, e.message);
                     }
                     escalated = true;
                 }
@@ -207,36 +255,61 @@ pub fn gate(config: &DiffConfig, evidence: &GateEvidence, now: DateTime<Utc>) ->
             replay.push(Replay {
                 label,
                 accepted: errors.is_empty(),
+                accepted_by_baseline,
                 errors: errors.iter().map(|e| e.to_string()).collect(),
             });
         }
     }
 
-    findings.sort_by(|a, b| b.level.cmp(&a.level).then(a.path.cmp(&b.path)).then(a.rule.cmp(b.rule)));
+    findings.sort_by(|a, b| {
+        b.level
+            .cmp(&a.level)
+            .then(a.path.cmp(&b.path))
+            .then(a.rule.cmp(b.rule))
+    });
     let verdict = match findings.iter().map(|f| f.level).max() {
         Some(Level::Err) => Verdict::Block,
         Some(Level::Warn) => Verdict::Warn,
         _ => Verdict::Pass,
     };
-    let deciding: Vec<Finding> = findings.iter().filter(|f| f.level != Level::Info).cloned().collect();
+    let deciding: Vec<Finding> = findings
+        .iter()
+        .filter(|f| f.level != Level::Info)
+        .cloned()
+        .collect();
     let mut reason_codes: Vec<String> = deciding.iter().map(|f| f.rule.to_string()).collect();
     reason_codes.sort();
     reason_codes.dedup();
 
     let actor_name = evidence.actor.full_name();
-    let base_label = evidence.baseline.as_ref().map(label).unwrap_or_else(|| "no baseline".into());
+    let base_label = evidence
+        .baseline
+        .as_ref()
+        .map(label)
+        .unwrap_or_else(|| "no baseline".into());
     let summary = match verdict {
         Verdict::Block => format!(
             "BLOCK: {actor_name} build {} would break callers of {base_label}: {}",
             label(candidate),
             deciding.first().map(|f| f.message.as_str()).unwrap_or("")
         ),
-        Verdict::Warn => format!("WARN: {actor_name} build {} changes the contract of {base_label} ({} findings)", label(candidate), deciding.len()),
-        Verdict::Pass => format!("PASS: {actor_name} build {} is compatible with {base_label}", label(candidate)),
+        Verdict::Warn => format!(
+            "WARN: {actor_name} build {} changes the contract of {base_label} ({} findings)",
+            label(candidate),
+            deciding.len()
+        ),
+        Verdict::Pass => format!(
+            "PASS: {actor_name} build {} is compatible with {base_label}",
+            label(candidate)
+        ),
     };
     let mut signals = Vec::new();
     if verdict != Verdict::Pass {
-        let (rule, severity) = if verdict == Verdict::Block { ("RG-BLOCK", Severity::Critical) } else { ("RG-WARN", Severity::Medium) };
+        let (rule, severity) = if verdict == Verdict::Block {
+            ("RG-BLOCK", Severity::Critical)
+        } else {
+            ("RG-WARN", Severity::Medium)
+        };
         let subject = Subject {
             actor_id: evidence.actor.id.clone(),
             actor_name: actor_name.clone(),
@@ -302,5 +375,8 @@ pub fn gate(config: &DiffConfig, evidence: &GateEvidence, now: DateTime<Utc>) ->
 }
 
 fn label(b: &BuildDefinition) -> String {
-    b.build.build_number.clone().unwrap_or_else(|| b.build.id.clone())
+    b.build
+        .build_number
+        .clone()
+        .unwrap_or_else(|| b.build.id.clone())
 }

@@ -4,8 +4,12 @@
 //! reported, but the developer can act on what they just shipped.
 
 use crate::model::{ActorInfo, BuildDefinition, JobStatus};
-use crate::schema::{diff, diff_dataset, diff_input, lint_input_schema, DiffConfig, Direction, Finding, Level};
-use crate::signal::{decide, rank, signal_id, Decision, Impact, Severity, Signal, Subject, SCHEMA_VERSION};
+use crate::schema::{
+    diff, diff_dataset, diff_input, lint_input_schema, DiffConfig, Direction, Finding, Level,
+};
+use crate::signal::{
+    decide, rank, signal_id, Decision, Impact, Severity, Signal, Subject, SCHEMA_VERSION,
+};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -74,6 +78,13 @@ pub struct SchemaFindings {
     pub rows: Vec<Value>,
 }
 
+/// Drift rules whose problem the lint also reports on the newest build: one root cause, one
+/// signal (the lint's, raised to high because this build introduced it).
+const LINT_TWINS: &[(&str, &str)] = &[
+    ("SCH-DEFAULT-INVALID", "LINT-DEFAULT-INVALID"),
+    ("SCH-PREFILL-INVALID", "LINT-PREFILL-INVALID"),
+];
+
 fn parse(text: Option<&str>) -> Option<Value> {
     serde_json::from_str(text?).ok()
 }
@@ -90,18 +101,34 @@ fn evidence(fs: &[&Finding]) -> Value {
     })
 }
 
-pub fn analyze(config: &DiffConfig, actors: &[ActorBuilds], acknowledged: &[String], now: DateTime<Utc>) -> SchemaFindings {
+pub fn analyze(
+    config: &DiffConfig,
+    actors: &[ActorBuilds],
+    acknowledged: &[String],
+    now: DateTime<Utc>,
+) -> SchemaFindings {
     let mut reports = Vec::new();
     let mut signals: Vec<Signal> = Vec::new();
     let mut rows = Vec::new();
     for a in actors {
-        let with_definition: Vec<&BuildDefinition> = a.builds.iter().filter(|b| b.input_schema.is_some() || b.dataset_schema.is_some()).collect();
+        let with_definition: Vec<&BuildDefinition> = a
+            .builds
+            .iter()
+            .filter(|b| b.input_schema.is_some() || b.dataset_schema.is_some())
+            .collect();
         let mut builds = Vec::new();
         for (i, b) in with_definition.iter().enumerate() {
-            let lint = b.input_schema.as_deref().map(lint_input_schema).unwrap_or_default();
+            let lint = b
+                .input_schema
+                .as_deref()
+                .map(lint_input_schema)
+                .unwrap_or_default();
             let drift = with_definition.get(i + 1).map(|older| Drift {
                 from_build: older.build.build_number.clone(),
-                input: match (parse(older.input_schema.as_deref()), parse(b.input_schema.as_deref())) {
+                input: match (
+                    parse(older.input_schema.as_deref()),
+                    parse(b.input_schema.as_deref()),
+                ) {
                     (Some(o), Some(n)) => diff_input(&o, &n, config),
                     _ => Vec::new(),
                 },
@@ -126,8 +153,16 @@ pub fn analyze(config: &DiffConfig, actors: &[ActorBuilds], acknowledged: &[Stri
         let actor_name = a.actor.full_name();
         let mut own = Vec::new();
         if let Some(newest) = builds.first() {
-            let subject = Subject { actor_id: a.actor.id.clone(), actor_name: actor_name.clone(), build_number: newest.build_number.clone() };
-            let mut raise = |rule: &str, severity: Severity, title: String, fs: Vec<&Finding>, recommendation: &str| {
+            let subject = Subject {
+                actor_id: a.actor.id.clone(),
+                actor_name: actor_name.clone(),
+                build_number: newest.build_number.clone(),
+            };
+            let mut raise = |rule: &str,
+                             severity: Severity,
+                             title: String,
+                             fs: Vec<&Finding>,
+                             recommendation: &str| {
                 let id = signal_id(TOOL, rule, &subject);
                 own.push(id.clone());
                 signals.push(Signal {
@@ -145,8 +180,26 @@ pub fn analyze(config: &DiffConfig, actors: &[ActorBuilds], acknowledged: &[Stri
                     first_seen_at: now,
                 });
             };
+            let has_lint_twin = |f: &Finding| {
+                LINT_TWINS.iter().any(|(drift, lint)| {
+                    f.rule == *drift
+                        && newest
+                            .lint
+                            .iter()
+                            .any(|l| l.rule == *lint && l.path == f.path)
+                })
+            };
+            let introduced_lint = newest.drift.as_ref().is_some_and(|d| {
+                d.input
+                    .iter()
+                    .any(|f| f.level == Level::Err && has_lint_twin(f))
+            });
             if let Some(d) = &newest.drift {
-                let input_errs: Vec<&Finding> = d.input.iter().filter(|f| f.level == Level::Err).collect();
+                let input_errs: Vec<&Finding> = d
+                    .input
+                    .iter()
+                    .filter(|f| f.level == Level::Err && !has_lint_twin(f))
+                    .collect();
                 if let Some(first) = input_errs.first() {
                     raise(
                         "SV-BREAKING-INPUT-CHANGE",
@@ -156,7 +209,12 @@ pub fn analyze(config: &DiffConfig, actors: &[ActorBuilds], acknowledged: &[Stri
                         "Restore the removed or narrowed input, or give new required fields a default; gate releases with release-gate.",
                     );
                 }
-                let read_errs: Vec<&Finding> = d.dataset.iter().chain(&d.output).filter(|f| f.level == Level::Err).collect();
+                let read_errs: Vec<&Finding> = d
+                    .dataset
+                    .iter()
+                    .chain(&d.output)
+                    .filter(|f| f.level == Level::Err)
+                    .collect();
                 if let Some(first) = read_errs.first() {
                     raise(
                         "SV-BREAKING-DATASET-CHANGE",
@@ -167,13 +225,27 @@ pub fn analyze(config: &DiffConfig, actors: &[ActorBuilds], acknowledged: &[Stri
                     );
                 }
             }
-            let lint_bad: Vec<&Finding> = newest.lint.iter().filter(|f| f.level != Level::Info).collect();
+            let lint_bad: Vec<&Finding> = newest
+                .lint
+                .iter()
+                .filter(|f| f.level != Level::Info)
+                .collect();
             if let Some(first) = lint_bad.first() {
-                let severity = if lint_bad.iter().any(|f| f.level == Level::Err) { Severity::Medium } else { Severity::Low };
+                let severity = if introduced_lint {
+                    Severity::High
+                } else if lint_bad.iter().any(|f| f.level == Level::Err) {
+                    Severity::Medium
+                } else {
+                    Severity::Low
+                };
                 raise(
                     "SV-INPUT-SCHEMA-LINT",
                     severity,
-                    format!("{actor_name}: build {} input schema: {}", label(newest), first.message),
+                    format!(
+                        "{actor_name}: build {} input schema: {}",
+                        label(newest),
+                        first.message
+                    ),
                     lint_bad.clone(),
                     "Fix the listed input-schema problems; secrets never get defaults or prefills.",
                 );
@@ -192,10 +264,16 @@ pub fn analyze(config: &DiffConfig, actors: &[ActorBuilds], acknowledged: &[Stri
             "signals": own.len(),
             "consoleUrl": a.actor.console_url(),
         }));
-        reports.push(ActorSchemaReport { actor_id: a.actor.id.clone(), actor_name, builds, signals: own });
+        reports.push(ActorSchemaReport {
+            actor_id: a.actor.id.clone(),
+            actor_name,
+            builds,
+            signals: own,
+        });
     }
     rank(&mut signals);
-    let (open, acked): (Vec<Signal>, Vec<Signal>) = signals.into_iter().partition(|s| !s.acknowledged);
+    let (open, acked): (Vec<Signal>, Vec<Signal>) =
+        signals.into_iter().partition(|s| !s.acknowledged);
     let (decision, reason_codes) = decide(&open);
     let breaking = open.iter().filter(|s| s.severity >= Severity::High).count();
     let summary = format!(
@@ -205,7 +283,16 @@ pub fn analyze(config: &DiffConfig, actors: &[ActorBuilds], acknowledged: &[Stri
         open.len()
     );
     SchemaFindings {
-        output: SchemaOutput { schema_version: SCHEMA_VERSION, tool: TOOL, decision, reason_codes, summary, actors: reports, signals: open, acknowledged: acked },
+        output: SchemaOutput {
+            schema_version: SCHEMA_VERSION,
+            tool: TOOL,
+            decision,
+            reason_codes,
+            summary,
+            actors: reports,
+            signals: open,
+            acknowledged: acked,
+        },
         rows,
     }
 }
