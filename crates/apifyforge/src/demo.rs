@@ -11,7 +11,7 @@ use forge_emulator::{ActorFixture, AuditEntry, Emulator, EmulatorConfig, Fixture
 use forge_runtime::owned::run_sync_get_dataset_items;
 use secrecy::SecretString;
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// The Store account that publishes the tools.
@@ -33,11 +33,8 @@ pub struct DemoOptions {
 
 #[derive(Debug)]
 pub struct DemoResult {
-    pub output: Value,
-    pub signals: Value,
-    pub items: Vec<Value>,
+    pub runs: Vec<ToolRun>,
     pub truth: GroundTruth,
-    pub score: DetectionScore,
     pub requests: usize,
     pub audit: Vec<AuditEntry>,
     pub out_dir: PathBuf,
@@ -108,27 +105,40 @@ pub fn platform_config(actor_command: &[String]) -> EmulatorConfig {
     }
 }
 
-pub async fn run_demo(options: &DemoOptions) -> anyhow::Result<DemoResult> {
-    let (fixture, truth) = generate(&options.synth);
-    let fixture = with_tools(fixture, options.synth.now);
-    let token = scoped_token(&fixture)?;
-    let emulator = Emulator::start(fixture, platform_config(&options.actor_command))
-        .await
-        .context("starting the emulator")?;
-    let input = json!({"asOf": options.synth.now.to_rfc3339_opts(SecondsFormat::Secs, true)});
+/// One tool run of the demo, as the platform ran it.
+#[derive(Debug)]
+pub struct ToolRun {
+    pub tool: &'static str,
+    /// What this run was for, in a few words.
+    pub purpose: String,
+    pub output: Value,
+    pub signals: Value,
+    pub items: Vec<Value>,
+    /// Detection quality, for tools scored against the ground truth.
+    pub score: Option<DetectionScore>,
+}
+
+/// Runs `tool` through `run-sync-get-dataset-items` and reads what the run wrote.
+async fn run_on_platform(
+    emulator: &Emulator,
+    token: &SecretString,
+    tool: &'static str,
+    purpose: String,
+    input: Value,
+) -> anyhow::Result<ToolRun> {
     let items = run_sync_get_dataset_items(
         &emulator.base_url(),
-        &token,
-        &format!("{PUBLISHER}/fleet-analytics"),
+        token,
+        &format!("{PUBLISHER}/{tool}"),
         &input,
     )
     .await
-    .context("running fleet-analytics through run-sync-get-dataset-items")?;
+    .with_context(|| format!("running {tool} through run-sync-get-dataset-items"))?;
     let run = emulator
-        .runs_of("fleet-analytics")
+        .runs_of(tool)
         .into_iter()
         .last()
-        .ok_or_else(|| anyhow!("the emulator has no fleet-analytics run"))?;
+        .ok_or_else(|| anyhow!("the emulator has no {tool} run"))?;
     let store = run["defaultKeyValueStoreId"]
         .as_str()
         .unwrap_or_default()
@@ -136,39 +146,109 @@ pub async fn run_demo(options: &DemoOptions) -> anyhow::Result<DemoResult> {
     let record = |key: &str| -> anyhow::Result<Value> {
         let (_, bytes) = emulator
             .kv_record(&store, key)
-            .ok_or_else(|| anyhow!("the run wrote no {key}"))?;
+            .ok_or_else(|| anyhow!("{tool} wrote no {key}"))?;
         Ok(serde_json::from_slice(&bytes)?)
     };
-    let output = record("OUTPUT")?;
-    let signals = record("SIGNALS")?;
-    let all_signals: Vec<Value> = signals["signals"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .chain(signals["acknowledged"].as_array().into_iter().flatten())
-        .cloned()
-        .collect();
-    let score = score(&truth, &all_signals, crate::detection::FLEET_ANALYTICS);
+    Ok(ToolRun {
+        tool,
+        purpose,
+        output: record("OUTPUT")?,
+        signals: record("SIGNALS")?,
+        items,
+        score: None,
+    })
+}
+
+fn all_signals(signals: &Value) -> Vec<Value> {
+    ["signals", "acknowledged"]
+        .iter()
+        .flat_map(|k| signals[k].as_array().cloned().unwrap_or_default())
+        .collect()
+}
+
+pub async fn run_demo(options: &DemoOptions) -> anyhow::Result<DemoResult> {
+    let (fixture, truth) = generate(&options.synth);
+    let fixture = with_tools(fixture, options.synth.now);
+    let token = scoped_token(&fixture)?;
+    let emulator = Emulator::start(fixture, platform_config(&options.actor_command))
+        .await
+        .context("starting the emulator")?;
+    let as_of = options.synth.now.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let mut runs = Vec::new();
+
+    let mut fleet = run_on_platform(
+        &emulator,
+        &token,
+        "fleet-analytics",
+        "the whole fleet".into(),
+        json!({"asOf": as_of}),
+    )
+    .await?;
+    fleet.score = Some(score(
+        &truth,
+        &all_signals(&fleet.signals),
+        crate::detection::FLEET_ANALYTICS,
+    ));
+    runs.push(fleet);
+    let mut schemas = run_on_platform(
+        &emulator,
+        &token,
+        "schema-validator",
+        "every actor's newest builds".into(),
+        json!({}),
+    )
+    .await?;
+    schemas.score = Some(score(
+        &truth,
+        &all_signals(&schemas.signals),
+        crate::detection::SCHEMA_VALIDATOR,
+    ));
+    runs.push(schemas);
+    // The gate on two releases the generator planted: one that breaks callers, one cosmetic.
+    for (kind, why) in [
+        ("schema-breaking-input", "a build that breaks its callers"),
+        ("schema-cosmetic", "a cosmetic release"),
+    ] {
+        if let Some(p) = truth.planted.iter().find(|p| p.kind == kind) {
+            let purpose = format!(
+                "{} build {} ({why})",
+                p.actor_name,
+                p.details["toBuild"].as_str().unwrap_or("?")
+            );
+            runs.push(
+                run_on_platform(
+                    &emulator,
+                    &token,
+                    "release-gate",
+                    purpose,
+                    json!({"actor": p.actor_name}),
+                )
+                .await?,
+            );
+        }
+    }
     let audit = emulator.audit_log();
     let requests = emulator.request_count();
     emulator.shutdown().await;
 
     let out = &options.out_dir;
-    write_json(&out.join("OUTPUT.json"), &output)?;
-    write_json(&out.join("SIGNALS.json"), &signals)?;
-    write_json(&out.join("dataset.json"), &Value::Array(items.clone()))?;
+    for (i, r) in runs.iter().enumerate() {
+        let dir = out.join(format!("{}-{}", i + 1, r.tool));
+        write_json(&dir.join("OUTPUT.json"), &r.output)?;
+        write_json(&dir.join("SIGNALS.json"), &r.signals)?;
+        write_json(&dir.join("dataset.json"), &Value::Array(r.items.clone()))?;
+        if let Some(score) = &r.score {
+            write_json(&dir.join("detection.json"), &serde_json::to_value(score)?)?;
+        }
+    }
     write_json(
         &out.join("ground-truth.json"),
         &serde_json::to_value(&truth)?,
     )?;
-    write_json(&out.join("detection.json"), &serde_json::to_value(&score)?)?;
     write_json(&out.join("audit-log.json"), &serde_json::to_value(&audit)?)?;
     Ok(DemoResult {
-        output,
-        signals,
-        items,
+        runs,
         truth,
-        score,
         requests,
         audit,
         out_dir: out.clone(),
@@ -183,96 +263,102 @@ fn write_json(path: &Path, value: &Value) -> anyhow::Result<()> {
         .with_context(|| format!("writing {}", path.display()))
 }
 
-/// A page a person reads in a terminal: the score, the Action Plan, detection quality.
+fn score_line(score: &DetectionScore) -> String {
+    let by_kind: Vec<String> = score
+        .by_kind
+        .iter()
+        .map(|(k, v)| format!("{k} {}/{}", v.found, v.planted))
+        .collect();
+    format!(
+        "  detection against the planted ground truth: precision {:.2}, recall {:.2} (found/planted: {})",
+        score.precision,
+        score.recall,
+        by_kind.join(", ")
+    )
+}
+
+/// A page a person reads in a terminal: each tool's verdict and what to fix first.
 pub fn summary(r: &DemoResult) -> String {
-    let o = &r.output;
-    let f = &o["fleet"];
     let mut s = String::new();
-    let line = |s: &mut String, t: String| {
+    let mut line = |t: String| {
         s.push_str(&t);
         s.push('\n');
     };
-    line(
-        &mut s,
-        format!(
-            "apifyforge demo: fleet-analytics on a synthetic fleet of {} actors",
-            f["actors"]
-        ),
-    );
-    line(&mut s, format!("  {}", o["summary"].as_str().unwrap_or("")));
-    line(
-        &mut s,
-        format!(
-            "  Fleet Health Score {} / 100 (lost: {})",
-            f["healthScore"]["score"],
-            f["healthScore"]["lost"]
-                .as_object()
-                .map(|m| m
-                    .iter()
-                    .map(|(k, v)| format!("{k} {v}"))
-                    .collect::<Vec<_>>()
-                    .join(", "))
-                .unwrap_or_default()
-        ),
-    );
-    line(
-        &mut s,
-        format!(
-            "  runs {} (success {:.1} %), cost ${}, projected ${}/month; decision: {}",
-            f["runs"]["total"],
-            100.0 * f["successRate"]["value"].as_f64().unwrap_or(0.0),
-            f["costUsd"],
-            f["projectedMonthlyUsd"],
-            o["decision"].as_str().unwrap_or("?")
-        ),
-    );
-    line(&mut s, "\nAction Plan (most urgent first):".into());
-    for (i, sig) in o["signals"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .take(12)
-        .enumerate()
-    {
-        line(
-            &mut s,
-            format!(
-                "  {:>2}. [{}] {}\n      fix: {}",
-                i + 1,
-                sig["severity"].as_str().unwrap_or("?"),
-                sig["title"].as_str().unwrap_or(""),
-                sig["recommendation"].as_str().unwrap_or("")
-            ),
-        );
+    line(format!(
+        "apifyforge demo: {} actors, {} runs in {} days, served by a local Apify API emulator; each tool ran as the platform runs it.",
+        r.runs.first().map(|f| f.output["fleet"]["actors"].as_u64().unwrap_or(0)).unwrap_or(0),
+        r.runs.first().map(|f| f.output["collection"]["runsRead"].as_u64().unwrap_or(0)).unwrap_or(0),
+        r.runs.first().map(|f| 2 * f.output["window"]["days"].as_u64().unwrap_or(0)).unwrap_or(0),
+    ));
+    for run in &r.runs {
+        let o = &run.output;
+        line(format!("\n== {} on {}", run.tool, run.purpose));
+        line(format!("  {}", o["summary"].as_str().unwrap_or("")));
+        match run.tool {
+            "fleet-analytics" => {
+                let f = &o["fleet"];
+                line(format!(
+                    "  Fleet Health Score {} / 100 (points lost: {}); projected ${}/month; decision {}",
+                    f["healthScore"]["score"],
+                    f["healthScore"]["lost"]
+                        .as_object()
+                        .map(|m| m.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", "))
+                        .unwrap_or_default(),
+                    f["projectedMonthlyUsd"],
+                    o["decision"].as_str().unwrap_or("?")
+                ));
+            }
+            "release-gate" => {
+                line(format!(
+                    "  verdict {} against {} ({})",
+                    o["verdict"].as_str().unwrap_or("?"),
+                    o["baseline"]["buildNumber"].as_str().unwrap_or("?"),
+                    o["baselineReason"].as_str().unwrap_or("")
+                ));
+                for f in o["deciding"].as_array().into_iter().flatten().take(5) {
+                    line(format!(
+                        "    [{}] {} at `{}`: before {}, after {}\n        {}",
+                        f["level"].as_str().unwrap_or("?"),
+                        f["rule"].as_str().unwrap_or("?"),
+                        f["path"].as_str().unwrap_or(""),
+                        f["before"],
+                        f["after"],
+                        f["message"].as_str().unwrap_or("")
+                    ));
+                }
+            }
+            _ => {}
+        }
+        let signals = o["signals"].as_array().cloned().unwrap_or_default();
+        if run.tool != "release-gate" && !signals.is_empty() {
+            line("  What to fix first:".into());
+            for (i, sig) in signals.iter().take(8).enumerate() {
+                line(format!(
+                    "  {:>2}. [{}] {}\n      fix: {}",
+                    i + 1,
+                    sig["severity"].as_str().unwrap_or("?"),
+                    sig["title"].as_str().unwrap_or(""),
+                    sig["recommendation"].as_str().unwrap_or("")
+                ));
+            }
+            if signals.len() > 8 {
+                line(format!(
+                    "      ... and {} more in OUTPUT",
+                    signals.len() - 8
+                ));
+            }
+        }
+        if let Some(score) = &run.score {
+            line(score_line(score));
+        }
     }
-    let by_kind: BTreeMap<_, _> = r
-        .score
-        .by_kind
-        .iter()
-        .map(|(k, v)| (k.clone(), format!("{}/{}", v.found, v.planted)))
-        .collect();
-    line(
-        &mut s,
-        format!(
-            "\nDetection against the planted ground truth: precision {:.2}, recall {:.2} (found/planted: {})",
-            r.score.precision,
-            r.score.recall,
-            by_kind.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")
-        ),
-    );
-    line(
-        &mut s,
-        format!(
-            "API requests seen by the emulator: {} (fleet-analytics read {} runs of {} actors)",
-            r.requests, o["collection"]["runsRead"], o["collection"]["actors"]
-        ),
-    );
-    line(
-        &mut s,
-        format!(
-            "\nOutputs: {}/{{OUTPUT,SIGNALS,dataset,ground-truth,detection,audit-log}}.json",
-            r.out_dir.display()
-        ),
-    );
+    line(format!(
+        "\nAPI requests served by the emulator: {}",
+        r.requests
+    ));
+    line(format!(
+        "Outputs: {}/<n>-<tool>/{{OUTPUT,SIGNALS,dataset}}.json, ground-truth.json, audit-log.json",
+        r.out_dir.display()
+    ));
     s
 }

@@ -70,7 +70,7 @@ enum Command {
         /// Where to write OUTPUT, SIGNALS, dataset rows, ground truth and the audit log.
         #[arg(long, default_value = "storage/demo")]
         out: PathBuf,
-        /// Print OUTPUT as JSON instead of the summary.
+        /// Print every tool's OUTPUT as JSON instead of the summary.
         #[arg(long)]
         json: bool,
     },
@@ -140,7 +140,13 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             };
             let result = run_demo(&options).await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&result.output)?);
+                let outputs: serde_json::Map<String, serde_json::Value> = result
+                    .runs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| (format!("{}-{}", i + 1, r.tool), r.output.clone()))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&outputs)?);
             } else {
                 print!("{}", summary(&result));
             }

@@ -88,12 +88,18 @@ impl InputSchema {
     }
 }
 
-/// For a root-level error ("\"x\" is a required property"), the field is inside the message.
+/// For a root-level error the field is inside the message: `"x" is a required property`,
+/// `Additional properties are not allowed ('x' was unexpected)`.
 fn missing_field(message: &str) -> String {
-    message
-        .split('"')
-        .nth(1)
-        .map(str::to_string)
+    let quoted = |q: char| {
+        message
+            .split(q)
+            .nth(1)
+            .filter(|f| !f.is_empty())
+            .map(str::to_string)
+    };
+    quoted('"')
+        .or_else(|| quoted('\''))
         .unwrap_or_else(|| "(input)".into())
 }
 
@@ -214,6 +220,17 @@ mod tests {
         };
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["ack/0", "asOf", "windowDays"]);
+    }
+
+    #[test]
+    fn unexpected_properties_of_a_closed_schema_are_named() {
+        let closed = r#"{"type": "object", "properties": {"a": {"type": "string"}}, "additionalProperties": false}"#;
+        let s = InputSchema::parse(closed).unwrap();
+        let Err(InputError::Invalid(errors)) = s.resolve(Some(&json!({"a": "x", "legacy": 1})))
+        else {
+            panic!("expected an invalid input")
+        };
+        assert_eq!(errors[0].field, "legacy");
     }
 
     #[test]

@@ -225,11 +225,13 @@ pub fn analyze(
                     );
                 }
             }
-            let lint_bad: Vec<&Finding> = newest
+            // The specific lints explain more than the meta-schema's generic message.
+            let mut lint_bad: Vec<&Finding> = newest
                 .lint
                 .iter()
                 .filter(|f| f.level != Level::Info)
                 .collect();
+            lint_bad.sort_by_key(|f| (std::cmp::Reverse(f.level), f.rule == "LINT-META-SCHEMA"));
             if let Some(first) = lint_bad.first() {
                 let severity = if introduced_lint {
                     Severity::High
