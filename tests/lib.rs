@@ -124,7 +124,7 @@ pub fn workspace_root() -> std::path::PathBuf {
 pub fn contract_violations(schema: &str, instance: &Value) -> Vec<String> {
     let root = workspace_root();
     let mut registry = jsonschema::Registry::new();
-    for shared in ["decision", "signal", "signals"] {
+    for shared in ["decision", "finding", "signal", "signals"] {
         let value = read_json(&root.join(format!("schemas/{shared}.schema.json")));
         let id = value["$id"]
             .as_str()

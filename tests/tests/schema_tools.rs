@@ -47,7 +47,11 @@ async fn schema_validator_finds_the_planted_drift_and_lint_problems() {
     let violations = contract_violations("schemas/signals.schema.json", &signals);
     assert!(violations.is_empty(), "{violations:#?}");
     let output = last_record(&emulator, "schema-validator", "OUTPUT");
-    assert!(contract_violations("schemas/decision.schema.json", &output).is_empty());
+    let violations = contract_violations(
+        "actors/schema-validator/schemas/output.schema.json",
+        &output,
+    );
+    assert!(violations.is_empty(), "{violations:#?}");
     let all: Vec<Value> = signals["signals"].as_array().unwrap().to_vec();
     let score = apifyforge::detection::score(&truth, &all, apifyforge::detection::SCHEMA_VALIDATOR);
     println!(
@@ -182,6 +186,11 @@ async fn release_gate_blocks_breaking_builds_and_passes_cosmetic_ones() {
     let output = last_record(&emulator, "release-gate", "OUTPUT");
     assert_eq!(output["verdict"], "BLOCK");
     assert_eq!(output["decision"], "act_now");
-    assert!(contract_violations("schemas/decision.schema.json", &output).is_empty());
+    let violations = contract_violations("actors/release-gate/schemas/output.schema.json", &output);
+    assert!(violations.is_empty(), "{violations:#?}");
+    let broken = json!({"schemaVersion": 1, "tool": "release-gate", "verdict": "MAYBE"});
+    assert!(
+        !contract_violations("actors/release-gate/schemas/output.schema.json", &broken).is_empty()
+    );
     emulator.shutdown().await;
 }
