@@ -128,3 +128,19 @@ pub fn map_error(op: Operation, e: ApifyClientError) -> RuntimeError {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_contains_the_token() {
+        let client = ApiClient::new(
+            &SecretString::from("apify_api_SECRET123"),
+            "http://127.0.0.1:9",
+        );
+        let debug = format!("{client:?}");
+        assert!(!debug.contains("SECRET123"), "{debug}");
+        assert!(debug.contains("127.0.0.1:9"), "{debug}");
+    }
+}

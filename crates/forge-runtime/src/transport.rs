@@ -139,6 +139,28 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn a_token_in_a_url_is_refused_before_anything_is_sent() {
+        use apify_client::http_client::HttpMethod;
+        let counters = Arc::new(Counters::default());
+        let backend = ForgeBackend::new(counters.clone());
+        let request = HttpRequest {
+            method: HttpMethod::Get,
+            // Port 9 (discard): if the request were sent, it would fail differently.
+            url: "http://127.0.0.1:9/v2/actors?my=1&token=apify_api_x".into(),
+            headers: Default::default(),
+            body: None,
+            timeout: Duration::from_secs(1),
+        };
+        let err = backend.send(request).await.unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("refusing to send a token in a URL"),
+            "{err}"
+        );
+        assert_eq!(counters.requests.load(Ordering::Relaxed), 0);
+    }
+
     #[test]
     fn urls_split_into_path_and_query() {
         assert_eq!(
