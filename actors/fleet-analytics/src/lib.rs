@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use forge_core::aggregate::Windows;
 use forge_core::analyses::fleet::{self, ActorEvidence, FleetConfig, FleetEvidence, FleetSnapshot};
+use forge_runtime::source::Sampling;
 use forge_runtime::{Context, Emission, Permission, RuntimeError, Tool};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use serde::Deserialize;
@@ -103,7 +104,14 @@ async fn collect(
         .map(|actor| async move {
             let builds = source.newest_builds(&actor.id, BUILDS_PER_ACTOR).await?;
             let folded = source
-                .fold_runs(&actor.id, windows, input.detail_samples_per_actor)
+                .fold_runs(
+                    &actor.id,
+                    windows,
+                    Sampling {
+                        finished: input.detail_samples_per_actor,
+                        ..Default::default()
+                    },
+                )
                 .await?;
             let samples = source.run_details(&folded.newest_finished).await?;
             Ok::<_, RuntimeError>((

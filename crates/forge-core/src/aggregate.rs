@@ -102,6 +102,9 @@ impl StatusCounts {
 pub struct DayTotals {
     pub status: StatusCounts,
     pub cost_usd: f64,
+    /// Sum of the durations of the day's finished runs: with the run count, what decomposes
+    /// a cost change into "more runs" and "longer runs".
+    pub duration_secs: f64,
 }
 
 /// Everything the fleet analysis needs from one actor's run list, in bounded memory.
@@ -152,6 +155,9 @@ impl RunAggregate {
         let totals = &mut self.daily[day];
         totals.status.add(run.status);
         totals.cost_usd += cost;
+        if run.status.is_terminal() {
+            totals.duration_secs += run.duration_secs().unwrap_or(0.0);
+        }
         let in_current = run.started_at >= self.windows.current_start();
         if run.status.is_terminal() {
             if let Some(d) = run.duration_secs() {
@@ -187,6 +193,7 @@ impl RunAggregate {
         for d in &self.daily[from.min(self.daily.len())..to.min(self.daily.len())] {
             out.status.merge(&d.status);
             out.cost_usd += d.cost_usd;
+            out.duration_secs += d.duration_secs;
         }
         out
     }

@@ -102,6 +102,15 @@ pub struct RunDetail {
     pub compute_units: Option<f64>,
     /// `usage.DATASET_WRITES`; absent when the platform did not report it.
     pub dataset_writes: Option<f64>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub exit_code: Option<i64>,
+    /// The last status message: how out-of-memory and other failures explain themselves.
+    pub status_message: Option<String>,
+    pub usage_total_usd: Option<f64>,
+    /// `chargedEventCounts` of pay-per-event Actors.
+    #[serde(default)]
+    pub charged_event_counts: std::collections::BTreeMap<String, u64>,
 }
 
 /// A build of an actor, from the build list.

@@ -16,6 +16,8 @@ use serde_json::Value;
 
 /// The API's maximum page size for actor, build and run lists.
 pub const PAGE: i64 = 1000;
+/// Unfinished runs kept per actor: a queue of thousands is reported by count, not listed.
+pub const MAX_UNFINISHED: usize = 1000;
 
 #[derive(Debug, Clone)]
 pub struct FleetSource {
@@ -24,11 +26,26 @@ pub struct FleetSource {
     pub concurrency: usize,
 }
 
-/// Folded run list of one actor, plus the ids of its newest finished runs for detail sampling.
+/// How many run ids to keep for detail sampling, newest first. Bounded: the requests for
+/// details never grow with the number of runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sampling {
+    /// Any terminal status.
+    pub finished: usize,
+    pub succeeded: usize,
+    /// FAILED or TIMED-OUT.
+    pub failed: usize,
+}
+
+/// Folded run list of one actor, plus the ids of its newest runs for detail sampling.
 #[derive(Debug)]
 pub struct FoldedRuns {
     pub aggregate: RunAggregate,
     pub newest_finished: Vec<String>,
+    pub newest_succeeded: Vec<String>,
+    pub newest_failed: Vec<String>,
+    /// Runs not finished yet (READY, RUNNING, TIMING-OUT, ABORTING), as listed.
+    pub unfinished: Vec<RunRecord>,
     /// Items that could not be read (no status, no start time): reported, not fatal.
     pub malformed: u64,
     pub read: u64,
@@ -100,11 +117,14 @@ impl FleetSource {
         &self,
         actor_id: &str,
         windows: Windows,
-        sample: usize,
+        sample: Sampling,
     ) -> Result<FoldedRuns, RuntimeError> {
         let mut folded = FoldedRuns {
             aggregate: RunAggregate::new(windows),
             newest_finished: Vec::new(),
+            newest_succeeded: Vec::new(),
+            newest_failed: Vec::new(),
+            unfinished: Vec::new(),
             malformed: 0,
             read: 0,
         };
@@ -134,8 +154,26 @@ impl FleetSource {
                 folded.read += 1;
                 match run_record(run) {
                     Some(r) => {
-                        if r.status.is_terminal() && folded.newest_finished.len() < sample {
-                            folded.newest_finished.push(r.id.clone());
+                        // The list is newest first, so the first ids kept are the newest.
+                        let keep = |ids: &mut Vec<String>, cap: usize| {
+                            if ids.len() < cap {
+                                ids.push(r.id.clone());
+                            }
+                        };
+                        if r.status.is_terminal() {
+                            keep(&mut folded.newest_finished, sample.finished);
+                        }
+                        match r.status {
+                            JobStatus::Succeeded => {
+                                keep(&mut folded.newest_succeeded, sample.succeeded)
+                            }
+                            JobStatus::Failed | JobStatus::TimedOut => {
+                                keep(&mut folded.newest_failed, sample.failed)
+                            }
+                            s if !s.is_terminal() && folded.unfinished.len() < MAX_UNFINISHED => {
+                                folded.unfinished.push(r.clone())
+                            }
+                            _ => {}
                         }
                         folded.aggregate.add(&r);
                     }
@@ -359,5 +397,18 @@ pub fn run_detail(r: &ActorRun) -> Option<RunDetail> {
         run_time_secs: num(&["stats", "runTimeSecs"]),
         compute_units: num(&["stats", "computeUnits"]),
         dataset_writes: num(&["usage", "DATASET_WRITES"]),
+        started_at: r.started_at,
+        finished_at: r.finished_at,
+        exit_code: extra(&r.extra, &["exitCode"]).and_then(Value::as_i64),
+        status_message: r.status_message.clone(),
+        usage_total_usd: num(&["usageTotalUsd"]),
+        charged_event_counts: extra(&r.extra, &["chargedEventCounts"])
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_u64()?)))
+                    .collect()
+            })
+            .unwrap_or_default(),
     })
 }
