@@ -2,7 +2,7 @@
 //! keeps them current (`APIFYFORGE_UPDATE_DOCS=1 cargo test -p forge-tests --test generated_docs`
 //! rewrites them).
 
-use forge_core::analyses::{fleet, release_gate, schema_validator};
+use forge_core::analyses::{cost, fleet, release_gate, schema_validator};
 use forge_core::signal::rule_table_markdown;
 
 fn check(file: &str, expected: String) {
@@ -27,6 +27,10 @@ fn rule_tables_in_the_docs_are_current() {
     check(
         "release-gate.md",
         rule_table_markdown(release_gate::TOOL, release_gate::RULES),
+    );
+    check(
+        "cost-watchdog.md",
+        rule_table_markdown(cost::TOOL, cost::RULES),
     );
     let engine = format!(
         "# The schema engine: rules\n\n<!-- Generated from forge_core::schema::RULES by `APIFYFORGE_UPDATE_DOCS=1 cargo test`. Do not edit. -->\n\n\

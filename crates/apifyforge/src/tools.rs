@@ -1,6 +1,7 @@
 //! The Actors this binary can act as: the emulator starts `apifyforge actor <tool>` when it
 //! plays the platform, and `apifyforge run <tool>` is the CLI flow. Same code either way.
 
+use cost_watchdog::CostWatchdog;
 use fleet_analytics::FleetAnalytics;
 use forge_runtime::actor::{RunOptions, Tool};
 use forge_runtime::{run_tool, Flow};
@@ -21,6 +22,7 @@ pub fn input_schema(tool: &str) -> Option<&'static str> {
         FleetAnalytics::NAME => FleetAnalytics::INPUT_SCHEMA,
         SchemaValidator::NAME => SchemaValidator::INPUT_SCHEMA,
         ReleaseGate::NAME => ReleaseGate::INPUT_SCHEMA,
+        CostWatchdog::NAME => CostWatchdog::INPUT_SCHEMA,
         _ => return None,
     })
 }
@@ -31,6 +33,7 @@ pub fn permissions(tool: &str) -> &'static [forge_runtime::Permission] {
         FleetAnalytics::NAME => FleetAnalytics::PERMISSIONS,
         SchemaValidator::NAME => SchemaValidator::PERMISSIONS,
         ReleaseGate::NAME => ReleaseGate::PERMISSIONS,
+        CostWatchdog::NAME => CostWatchdog::PERMISSIONS,
         _ => &[],
     }
 }
@@ -42,6 +45,7 @@ pub async fn run(tool: &str, flow: Option<Flow>, input_file: Option<PathBuf>) ->
         FleetAnalytics::NAME => run_tool(&FleetAnalytics, options).await,
         SchemaValidator::NAME => run_tool(&SchemaValidator, options).await,
         ReleaseGate::NAME => run_tool(&ReleaseGate, options).await,
+        CostWatchdog::NAME => run_tool(&CostWatchdog, options).await,
         _ => return None,
     })
 }

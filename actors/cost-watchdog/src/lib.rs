@@ -1,0 +1,108 @@
+//! cost-watchdog: folds every owned actor's run history, samples a bounded number of run
+//! details, and hands them to [`forge_core::analyses::cost::analyze`].
+
+use chrono::{DateTime, Utc};
+use forge_core::aggregate::Windows;
+use forge_core::analyses::cost::{self, CostActorEvidence, CostConfig, CostEvidence};
+use forge_runtime::source::Sampling;
+use forge_runtime::{Context, Emission, Permission, RuntimeError, Tool};
+use futures_util::stream::{self, StreamExt, TryStreamExt};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CostInput {
+    #[serde(flatten)]
+    pub config: CostConfig,
+    pub as_of: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub actors: Vec<String>,
+    pub succeeded_samples_per_actor: usize,
+    pub failed_samples_per_actor: usize,
+}
+
+#[derive(Debug, Default)]
+pub struct CostWatchdog;
+
+#[async_trait::async_trait]
+impl Tool for CostWatchdog {
+    const NAME: &'static str = cost::TOOL;
+    const INPUT_SCHEMA: &'static str = include_str!("../.actor/input_schema.json");
+    const PERMISSIONS: &'static [Permission] = &[
+        Permission::ActorsRead,
+        Permission::ActorsListRuns,
+        Permission::StoragesRead,
+        Permission::StoragesWrite,
+    ];
+
+    async fn run(
+        &self,
+        ctx: &Context,
+        input: Value,
+        _previous: Option<Value>,
+    ) -> Result<Emission, RuntimeError> {
+        let input: CostInput = serde_json::from_value(input)
+            .map_err(|e| RuntimeError::Other(format!("input does not match the schema: {e}")))?;
+        let windows = Windows::new(input.as_of.unwrap_or(ctx.now), input.config.window_days);
+        let source = &ctx.source;
+        let mut actors = source.my_actors().await?;
+        if !input.actors.is_empty() {
+            actors.retain(|a| {
+                input
+                    .actors
+                    .iter()
+                    .any(|w| w == &a.id || w == &a.name || *w == a.full_name())
+            });
+        }
+        actors.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        let sampling = Sampling {
+            finished: 0,
+            succeeded: input.succeeded_samples_per_actor,
+            failed: input.failed_samples_per_actor,
+        };
+        let per_actor: Vec<CostActorEvidence> = stream::iter(actors)
+            .map(|actor| async move {
+                let folded = source.fold_runs(&actor.id, windows, sampling).await?;
+                let succeeded = source.run_details(&folded.newest_succeeded).await?;
+                let failed = source.run_details(&folded.newest_failed).await?;
+                Ok::<_, RuntimeError>(CostActorEvidence {
+                    actor,
+                    runs: folded.aggregate,
+                    succeeded,
+                    failed,
+                    unfinished: folded.unfinished,
+                })
+            })
+            .buffered(source.concurrency.max(1))
+            .try_collect()
+            .await?;
+        let findings = cost::analyze(
+            &input.config,
+            &CostEvidence {
+                windows,
+                actors: per_actor,
+            },
+        );
+        let output = serde_json::to_value(&findings.output)
+            .map_err(|e| RuntimeError::Other(e.to_string()))?;
+        Ok(Emission {
+            signals: json!({
+                "schemaVersion": forge_core::signal::SCHEMA_VERSION,
+                "tool": cost::TOOL,
+                "signals": output["signals"],
+                "acknowledged": output["acknowledged"],
+            }),
+            snapshot: None,
+            rows: findings.rows,
+            status: output["summary"].as_str().unwrap_or_default().to_string(),
+            cli_exit_code: 0,
+            output,
+        })
+    }
+}
+
+/// The Actor's entry point, shared by its own binary and `apifyforge actor cost-watchdog`.
+pub async fn main_exit_code() -> i32 {
+    forge_runtime::run_tool(&CostWatchdog, Default::default()).await
+}
