@@ -45,6 +45,14 @@ pub struct DetectionScore {
     pub false_alarms: Vec<(String, String)>,
 }
 
+/// Which cost-watchdog rule detects which planted kind.
+pub const COST_WATCHDOG: &[(&str, &str)] = &[
+    ("memory-overprovisioned", "CW-MEM-OVERPROVISIONED"),
+    ("cost-spike", "CW-COST-ANOMALY"),
+    ("timeout-waste", "CW-TIMEOUT-WASTE"),
+    ("stuck-run", "CW-STUCK-RUN"),
+];
+
 /// Scores one tool's signals (objects with `rule` and `subject.actorId`, as in SIGNALS)
 /// against the planted problems of the kinds that tool detects (`rules`: kind → rule).
 pub fn score(truth: &GroundTruth, signals: &[Value], rules: &[(&str, &str)]) -> DetectionScore {

@@ -2,7 +2,7 @@
 //! some of them, plus the ground truth of what was planted (so analyses can be scored on
 //! precision and recall, not just "it ran").
 //!
-//! Two families of problems are planted, each on its own Actors (an Actor has at most one):
+//! Three families of problems are planted, each on its own Actors (an Actor has at most one):
 //!
 //! * run and build health ([`KINDS`]: about a quarter of the fleet), found by fleet-analytics;
 //! * schema problems ([`SCHEMA_KINDS`]: about a fifth), found by schema-validator and
@@ -10,11 +10,18 @@
 //!   in `actorDefinition.input`) and a dataset schema (`actorDefinition.storages.dataset`) that
 //!   evolve across builds: compatibly on healthy Actors (an optional property or field added,
 //!   a description reworded) or not at all; a schema plant is the change from the previous
-//!   SUCCEEDED build to the newest one (which succeeded too).
+//!   SUCCEEDED build to the newest one (which succeeded too);
+//! * cost problems ([`COST_KINDS`]: one of each per about 25 Actors), found by cost-watchdog:
+//!   memory far above what runs use, a jump in daily spend, runs that keep timing out, a run
+//!   stuck in RUNNING. Their `details` are computed from the runs as written.
+//!
+//! Healthy Actors' runs peak at 60–95 % of their memory, time out about once in 200 runs, and
+//! have all finished by `now`; [`SynthConfig::clean`] gives a fleet of healthy Actors only.
 //!
 //! Everything derives from `SynthConfig::seed`: the same config gives byte-identical JSON.
-//! Schema randomness comes from generators of its own, so the runs of a seed do not depend on
-//! it. Runs are written straight to compact JSON text, so a million runs take seconds.
+//! Schema and cost randomness come from generators of their own, so the runs of a seed do not
+//! depend on them (cost plants replace the runs of the Actors they go on, and nothing else).
+//! Runs are written straight to compact JSON text, so a million runs take seconds.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -68,8 +75,50 @@ pub const SCHEMA_KINDS: [&str; 4] = [
     KIND_SCHEMA_BREAKING_DATASET,
     KIND_SCHEMA_LINT,
 ];
+/// For its whole history the Actor's runs peak far below their memory: `options.memoryMbytes`
+/// 4096 or 8192, `stats.memMaxBytes` 300–720 MB, nearly all SUCCEEDED, at least 6 runs a day.
+/// `since` is the first run's start. `details` (figures from the written runs):
+/// `memoryMbytes` (every run's, and the Actor's default); `p95MemMaxMbytes` and
+/// `maxMemMaxMbytes`, over the SUCCEEDED runs started in the last [`COST_WINDOW_DAYS`]
+/// (`successfulRuns` of them; p95 by nearest rank: the `ceil(0.95 n)`-th smallest; MB are
+/// 1 048 576 bytes); `recommendedMbytes` = the power of two at or above
+/// `max(1.2 × p95, 1.05 × max)`, within 128..=32768; `usdPerMonthSaving` = the `usageTotalUsd`
+/// of every run started in the window × (1 − recommended / memoryMbytes) × 30.44 / `windowDays`
+/// (the window's days, fewer when the history is shorter).
+pub const KIND_MEMORY_OVERPROVISIONED: &str = "memory-overprovisioned";
+/// In the last 3–5 days the Actor runs 6–9 times as often as usual, at the same cost per run,
+/// so its daily spend is at least 5× its usual and at least $20 a day more. Days are the
+/// 24-hour slots ending at `now`, a run counts on the day it started; `since` starts the first
+/// spike day. `details`: `since`; `spikeDays`; `baselineUsdPerDay` and `baselineRunsPerDay`,
+/// medians over every day of the history before `since` (days without runs count);
+/// `spikeUsdPerDay` and `spikeRunsPerDay`, means over the spike days; `driver`: `"more-runs"`.
+pub const KIND_COST_SPIKE: &str = "cost-spike";
+/// 25–50 % of the runs started in the last [`COST_WINDOW_DAYS`] end TIMED-OUT (a steady share
+/// over the whole history), after `options.timeoutSecs` and up to 4 s more, full cost paid; the
+/// rest SUCCEEDED. `since` is the first run's start. `details`: `timeoutSecs`,
+/// `runsInWindow`, `timedOutRuns`, `timedOutShare` (their ratio), `wastedUsdLast30Days` (the
+/// timed-out runs' `usageTotalUsd`), `windowDays`.
+pub const KIND_TIMEOUT_WASTE: &str = "timeout-waste";
+/// One run is still RUNNING at `now` (`finishedAt` and `exitCode` null, `stats.runTimeSecs`,
+/// `computeUnits` and `usageTotalUsd` so far), started 10–20 × the p99 duration of the
+/// Actor's finished runs before `now`, well within its timeout; its other runs are short and
+/// have all finished. `since` is the stuck run's start. `details`: `runId`, `startedAt`,
+/// `runningForSecs`, `p99DurationSecs` (nearest rank over `stats.runTimeSecs` of the runs
+/// started in the last [`COST_WINDOW_DAYS`] that finished, any status), `usdSoFar` (its
+/// `usageTotalUsd`), `memoryMbytes`, `timeoutSecs`.
+pub const KIND_STUCK_RUN: &str = "stuck-run";
+/// Cost problems, planted on Actors with none of [`KINDS`] and [`SCHEMA_KINDS`]: from 10
+/// Actors, `round(actors / 25)` of each (at least one), one of each when there are too few busy
+/// Actors (3 runs a day or more) for that, and only as many as there are free Actors (busy ones
+/// first; never the low-traffic ones); below 10 Actors, the first `actors / 4` kinds.
+pub const COST_KINDS: [&str; 4] = [
+    KIND_MEMORY_OVERPROVISIONED,
+    KIND_COST_SPIKE,
+    KIND_TIMEOUT_WASTE,
+    KIND_STUCK_RUN,
+];
 /// Every kind a [`Planted`] can have.
-pub const ALL_KINDS: [&str; 9] = [
+pub const ALL_KINDS: [&str; 13] = [
     KIND_FAILURE_SPIKE,
     KIND_NO_SUCCESS,
     KIND_COST_JUMP,
@@ -79,6 +128,10 @@ pub const ALL_KINDS: [&str; 9] = [
     KIND_SCHEMA_COSMETIC,
     KIND_SCHEMA_BREAKING_DATASET,
     KIND_SCHEMA_LINT,
+    KIND_MEMORY_OVERPROVISIONED,
+    KIND_COST_SPIKE,
+    KIND_TIMEOUT_WASTE,
+    KIND_STUCK_RUN,
 ];
 
 /// `details.change` of [`KIND_SCHEMA_BREAKING_INPUT`]: a property removed; a required property
@@ -112,6 +165,10 @@ const USD_PER_CU: f64 = 0.4;
 pub const STALE_AFTER_DAYS: i64 = 180;
 /// "no-success": every run in this many last days failed or timed out.
 pub const NO_SUCCESS_WINDOW_DAYS: i64 = 30;
+/// The window of the cost plants' figures: runs started in this many last days.
+pub const COST_WINDOW_DAYS: i64 = 30;
+/// Days per month in monthly figures (365.25 / 12).
+pub const DAYS_PER_MONTH: f64 = 30.44;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SynthConfig {
@@ -123,6 +180,8 @@ pub struct SynthConfig {
     pub runs_per_day: f64,
     pub now: DateTime<Utc>,
     pub username: String,
+    /// Plant nothing (of any kind): every Actor is healthy and the ground truth is empty.
+    pub clean: bool,
 }
 
 impl Default for SynthConfig {
@@ -137,6 +196,7 @@ impl Default for SynthConfig {
                 .single()
                 .unwrap_or_default(),
             username: "demo-dev".to_owned(),
+            clean: false,
         }
     }
 }
@@ -303,6 +363,8 @@ struct Profile {
     kind: Option<&'static str>,
     /// A schema problem (one of [`SCHEMA_KINDS`]) and its variant; only when `kind` is None.
     schema_plant: Option<(&'static str, usize)>,
+    /// A cost problem (one of [`COST_KINDS`]); only without `kind` and `schema_plant`.
+    cost_plant: Option<&'static str>,
     rate: f64,
     memory_mb: u64,
     base_duration: f64,
@@ -322,9 +384,13 @@ struct BuildPlan {
 
 struct RunPlan {
     start: DateTime<Utc>,
+    /// A terminal status, or RUNNING (then `duration` is the run time so far, up to `now`).
     status: &'static str,
     duration: f64,
     memory_mb: u64,
+    timeout_secs: u64,
+    /// Peak memory in MB; None draws it as 60–95 % of `memory_mb`.
+    mem_max_mb: Option<f64>,
 }
 
 /// Generates the fixture and the ground truth of what was planted.
@@ -498,6 +564,9 @@ fn plan_actors(cfg: &SynthConfig, rng: &mut StdRng) -> Vec<Profile> {
     if n < 10 {
         kinds = KINDS.iter().copied().take(n / 4).collect();
     }
+    if cfg.clean {
+        kinds.clear();
+    }
     let low_traffic = if n >= 10 { 2 } else { 0 };
     let mut order: Vec<usize> = (0..n).collect();
     shuffle(rng, &mut order);
@@ -512,7 +581,7 @@ fn plan_actors(cfg: &SynthConfig, rng: &mut StdRng) -> Vec<Profile> {
     }
     let schema_plants = plan_schema_plants(cfg, &assigned, &low);
     let span = cfg.days as f64;
-    names
+    let mut profiles: Vec<Profile> = names
         .into_iter()
         .enumerate()
         .map(|(i, name)| {
@@ -563,6 +632,7 @@ fn plan_actors(cfg: &SynthConfig, rng: &mut StdRng) -> Vec<Profile> {
                 id: new_id(rng),
                 kind,
                 schema_plant: schema_plants[i],
+                cost_plant: None,
                 rate,
                 memory_mb,
                 base_duration,
@@ -572,7 +642,9 @@ fn plan_actors(cfg: &SynthConfig, rng: &mut StdRng) -> Vec<Profile> {
                 created_days_ago: created_days_ago.max(span + 40.0),
             }
         })
-        .collect()
+        .collect();
+    plan_cost_plants(cfg, &mut profiles, &low);
+    profiles
 }
 
 fn build_object(
@@ -755,6 +827,8 @@ fn actor(
                 status,
                 duration,
                 memory_mb,
+                timeout_secs: p.timeout_secs,
+                mem_max_mb: None,
             });
         }
     }
@@ -768,18 +842,21 @@ fn actor(
         buf.clear();
         let (run_id, dataset_id) = write_run(rng, &mut buf, p, user_id, &builds, plan);
         runs.push(RawJson::from_string(buf.clone()).unwrap_or_else(|_| RawJson::from(Value::Null)));
-        let n = rng.random_range(1..=3u32);
-        let mut items = String::from("[");
-        for k in 0..n {
-            if k > 0 {
-                items.push(',');
-            }
-            let _ = write!(items, r#"{{"canary":true,"runId":"{run_id}","n":{k}}}"#);
-        }
-        items.push(']');
-        if let Ok(raw) = RawJson::from_string(items) {
+        if let Ok(raw) = RawJson::from_string(canary_items(rng, &run_id)) {
             datasets.insert(dataset_id, raw);
         }
+    }
+    // A cost plant replaces the runs (written above all the same, so the builds drawn below
+    // stay as they were) with runs from a generator of its own.
+    let (mut memory_mb, mut timeout_secs) = (p.memory_mb, p.timeout_secs);
+    let (mut success_rate, mut base_duration) = (1.0 - p.base_fail, p.base_duration);
+    let mut cost_planted = None;
+    if let Some(kind) = p.cost_plant {
+        let c = cost_plant(cfg, user_id, p, kind, &builds);
+        (plans, runs, datasets) = (c.plans, c.runs, c.datasets);
+        (memory_mb, timeout_secs) = (c.memory_mb, c.timeout_secs);
+        (success_rate, base_duration) = (c.success_rate, c.base_duration);
+        cost_planted = Some(c.planted);
     }
 
     let good: Vec<&BuildPlan> = builds.iter().filter(|b| b.succeeded).collect();
@@ -820,7 +897,7 @@ fn actor(
         }],
         "pricingInfos": [],
         "defaultRunOptions": {
-            "build": "latest", "timeoutSecs": p.timeout_secs, "memoryMbytes": p.memory_mb,
+            "build": "latest", "timeoutSecs": timeout_secs, "memoryMbytes": memory_mb,
             "restartOnError": false
         },
         "exampleRunInput": {
@@ -837,10 +914,10 @@ fn actor(
         .zip(&schemas)
         .map(|(b, s)| build_object(p, b, s, user_id, rng))
         .collect();
-    let base_usd = p.memory_mb as f64 / 1024.0 * p.base_duration / 3600.0 * USD_PER_CU;
+    let base_usd = memory_mb as f64 / 1024.0 * base_duration / 3600.0 * USD_PER_CU;
     let behavior = Behavior {
-        success_rate: 1.0 - p.base_fail,
-        duration_secs: (p.base_duration * 1000.0).round() / 1000.0,
+        success_rate,
+        duration_secs: (base_duration * 1000.0).round() / 1000.0,
         usd_per_run: (base_usd * 1e6).round() / 1e6,
         items: vec![
             json!({ "url": format!("https://www.example.com/{}/1", p.name), "title": "Item 1", "price": 19.99 }),
@@ -849,7 +926,8 @@ fn actor(
     };
     let planted = planted_entry(p, since, spike_fail, cost_factor, &builds, now)
         .into_iter()
-        .chain(schema_plant.map(|s| s.into_planted(p, &builds)));
+        .chain(schema_plant.map(|s| s.into_planted(p, &builds)))
+        .chain(cost_planted);
     (
         ActorFixture {
             actor,
@@ -860,6 +938,20 @@ fn actor(
         },
         planted.collect(),
     )
+}
+
+/// The items of a run's default dataset: 1 to 3 canaries naming the run.
+fn canary_items(rng: &mut StdRng, run_id: &str) -> String {
+    let n = rng.random_range(1..=3u32);
+    let mut items = String::from("[");
+    for k in 0..n {
+        if k > 0 {
+            items.push(',');
+        }
+        let _ = write!(items, r#"{{"canary":true,"runId":"{run_id}","n":{k}}}"#);
+    }
+    items.push(']');
+    items
 }
 
 /// Noise must not erase a plant nor fake one in a healthy Actor.
@@ -890,6 +982,8 @@ fn ensure_planted_shape(
                     status: "FAILED",
                     duration: p.base_duration * 0.2,
                     memory_mb: p.memory_mb,
+                    timeout_secs: p.timeout_secs,
+                    mem_max_mb: None,
                 });
             }
         }
@@ -990,7 +1084,13 @@ fn write_run(
     // Whole milliseconds, so durationMillis, runTimeSecs and finishedAt agree exactly.
     let dms = (r.duration * 1000.0).round() as i64;
     let secs = dms as f64 / 1000.0;
-    let finished = r.start + Duration::milliseconds(dms);
+    let running = r.status == "RUNNING";
+    // A running run has no finishedAt yet; its stats and usage are so far.
+    let finished = if running {
+        "null".to_owned()
+    } else {
+        format!("\"{}\"", iso(r.start + Duration::milliseconds(dms)))
+    };
     let mem_bytes = r.memory_mb * 1024 * 1024;
     let cu = r.memory_mb as f64 / 1024.0 * secs / 3600.0;
     let usd = cu * USD_PER_CU;
@@ -1001,6 +1101,7 @@ fn write_run(
             FAILURE_MESSAGES[rng.random_range(0..FAILURE_MESSAGES.len())],
         ),
         "TIMED-OUT" => ("null", "Actor run timed out."),
+        "RUNNING" => ("null", "Crawled 1532 pages, 18 in progress"),
         _ => ("null", "Actor was aborted."),
     };
     let items = if r.status == "SUCCEEDED" {
@@ -1009,15 +1110,34 @@ fn write_run(
         rng.random_range(0..5u32)
     };
     let origin = pick_origin(rng, &p.origins);
+    // Drawn in this order whatever the plan says, so healthy runs stay as they were.
+    let ibl = rng.random_range(40..400u32);
+    let avg_share = uniform(rng, 0.25, 0.6);
+    let max_share = uniform(rng, 0.6, 0.95);
+    let cpu_avg = uniform(rng, 5.0, 80.0);
+    let cpu_max = uniform(rng, 80.0, 200.0);
+    let rx = rng.random_range(100_000..500_000_000u64);
+    let tx = rng.random_range(10_000..20_000_000u64);
+    let (mem_avg, mem_max) = match r.mem_max_mb {
+        None => (
+            (mem_bytes as f64 * avg_share) as u64,
+            (mem_bytes as f64 * max_share) as u64,
+        ),
+        Some(mb) => {
+            let max = mb * 1_048_576.0;
+            ((max * (avg_share + 0.25)) as u64, max as u64)
+        }
+    };
+    let mem_current = if running { mem_avg } else { 0 };
     let _ = write!(
         out,
         concat!(
             r#"{{"id":"{run_id}","actId":"{act}","userId":"{user}","actorTaskId":null,"#,
-            r#""startedAt":"{started}","finishedAt":"{finished}","status":"{status}","#,
-            r#""statusMessage":"{message}","isStatusMessageTerminal":true,"#,
+            r#""startedAt":"{started}","finishedAt":{finished},"status":"{status}","#,
+            r#""statusMessage":"{message}","isStatusMessageTerminal":{terminal},"#,
             r#""meta":{{"origin":"{origin}"}},"#,
             r#""stats":{{"inputBodyLen":{ibl},"migrationCount":0,"rebootCount":0,"restartCount":0,"resurrectCount":0,"#,
-            r#""memAvgBytes":{mem_avg},"memMaxBytes":{mem_max},"memCurrentBytes":0,"#,
+            r#""memAvgBytes":{mem_avg},"memMaxBytes":{mem_max},"memCurrentBytes":{mem_current},"#,
             r#""cpuAvgUsage":{cpu_avg:.3},"cpuMaxUsage":{cpu_max:.3},"cpuCurrentUsage":0,"#,
             r#""netRxBytes":{rx},"netTxBytes":{tx},"durationMillis":{dms},"runTimeSecs":{secs:.3},"metamorph":0,"computeUnits":{cu:.6}}},"#,
             r#""options":{{"build":"latest","timeoutSecs":{timeout},"memoryMbytes":{mem},"diskMbytes":{disk}}},"#,
@@ -1033,21 +1153,23 @@ fn write_run(
         act = p.id,
         user = user_id,
         started = iso(r.start),
-        finished = iso(finished),
+        finished = finished,
         status = r.status,
         message = message.replace('"', "\\\""),
+        terminal = !running,
         origin = origin,
-        ibl = rng.random_range(40..400u32),
-        mem_avg = (mem_bytes as f64 * uniform(rng, 0.25, 0.6)) as u64,
-        mem_max = (mem_bytes as f64 * uniform(rng, 0.6, 0.95)) as u64,
-        cpu_avg = uniform(rng, 5.0, 80.0),
-        cpu_max = uniform(rng, 80.0, 200.0),
-        rx = rng.random_range(100_000..500_000_000u64),
-        tx = rng.random_range(10_000..20_000_000u64),
+        ibl = ibl,
+        mem_avg = mem_avg,
+        mem_max = mem_max,
+        mem_current = mem_current,
+        cpu_avg = cpu_avg,
+        cpu_max = cpu_max,
+        rx = rx,
+        tx = tx,
         dms = dms,
         secs = secs,
         cu = cu,
-        timeout = p.timeout_secs,
+        timeout = r.timeout_secs,
         mem = r.memory_mb,
         disk = r.memory_mb * 2,
         build_id = build_id,
@@ -1061,6 +1183,448 @@ fn write_run(
         usd = usd,
     );
     (run_id.to_owned(), ds_id.to_owned())
+}
+
+// ------------------------------------------------------------------------------------------------
+// Cost plants: memory far above use, a jump in daily spend, time-out waste, a stuck run.
+
+/// Salt of the generators that draw everything cost-related (which Actors get a cost plant, and
+/// their runs), so cost plants leave every other Actor exactly as it was.
+const COST_SALT: u64 = 0xc057;
+/// Actors that run at least this often a day (on average) get cost plants first.
+const BUSY_RUNS_PER_DAY: f64 = 3.0;
+const DAY_MS: i64 = 86_400_000;
+
+/// Which Actors get a cost plant (see [`COST_KINDS`]): free ones only, busy ones first.
+fn plan_cost_plants(cfg: &SynthConfig, profiles: &mut [Profile], low: &[bool]) {
+    let n = profiles.len();
+    if cfg.clean {
+        return;
+    }
+    let mut rng = StdRng::seed_from_u64(cfg.seed ^ COST_SALT);
+    let free: Vec<usize> = (0..n)
+        .filter(|&i| {
+            let p = &profiles[i];
+            p.kind.is_none() && p.schema_plant.is_none() && !low[i]
+        })
+        .collect();
+    let (mut busy, mut quiet): (Vec<usize>, Vec<usize>) = free
+        .into_iter()
+        .partition(|&i| profiles[i].rate >= BUSY_RUNS_PER_DAY);
+    shuffle(&mut rng, &mut busy);
+    shuffle(&mut rng, &mut quiet);
+    let kinds: Vec<&'static str> = if n >= 10 {
+        let mut per_kind = ((n as f64 / 25.0).round() as usize).max(1);
+        while per_kind > 1 && busy.len() < per_kind * COST_KINDS.len() {
+            per_kind -= 1;
+        }
+        (0..per_kind).flat_map(|_| COST_KINDS).collect()
+    } else {
+        COST_KINDS.iter().copied().take(n / 4).collect()
+    };
+    busy.extend(quiet);
+    for (&i, &kind) in busy.iter().zip(&kinds) {
+        profiles[i].cost_plant = Some(kind);
+    }
+}
+
+/// The runs of an Actor with a cost plant, and the plant.
+struct CostPlant {
+    plans: Vec<RunPlan>,
+    runs: Vec<RawJson>,
+    datasets: BTreeMap<String, RawJson>,
+    memory_mb: u64,
+    timeout_secs: u64,
+    success_rate: f64,
+    base_duration: f64,
+    planted: Planted,
+}
+
+/// A run as written, read back from its JSON: the figures in `details` come from these.
+struct Written {
+    id: String,
+    start: DateTime<Utc>,
+    status: String,
+    secs: f64,
+    mem_max_mb: f64,
+    usd: f64,
+}
+
+impl Written {
+    fn read(text: &str) -> Option<Written> {
+        let v: Value = serde_json::from_str(text).ok()?;
+        Some(Written {
+            id: v["id"].as_str()?.to_owned(),
+            start: v["startedAt"].as_str()?.parse().ok()?,
+            status: v["status"].as_str()?.to_owned(),
+            secs: v["stats"]["runTimeSecs"].as_f64()?,
+            mem_max_mb: v["stats"]["memMaxBytes"].as_f64()? / 1_048_576.0,
+            usd: v["usageTotalUsd"].as_f64()?,
+        })
+    }
+}
+
+/// The `ceil(q × n)`-th smallest of `sorted` (nearest rank); 0 when empty.
+fn nearest_rank(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let k = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[k - 1]
+}
+
+fn median_of(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    match xs.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => xs[n / 2],
+        n => (xs[n / 2 - 1] + xs[n / 2]) / 2.0,
+    }
+}
+
+fn mean_of(xs: &[f64]) -> f64 {
+    xs.iter().sum::<f64>() / xs.len().max(1) as f64
+}
+
+fn round_to(x: f64, decimals: i32) -> f64 {
+    let f = 10f64.powi(decimals);
+    (x * f).round() / f
+}
+
+/// Cost and count of runs per day of the history (24-hour slots ending at `now`; a run counts
+/// on the day it started).
+fn per_day(cfg: &SynthConfig, runs: impl Iterator<Item = (DateTime<Utc>, f64)>) -> Vec<(f64, f64)> {
+    let start = cfg.now - Duration::days(cfg.days as i64);
+    let mut out = vec![(0.0, 0.0); cfg.days as usize];
+    for (t, usd) in runs {
+        let slot = ((t - start).num_milliseconds() / DAY_MS).clamp(0, cfg.days as i64 - 1);
+        if let Some(day) = out.get_mut(slot as usize) {
+            day.0 += usd;
+            day.1 += 1.0;
+        }
+    }
+    out
+}
+
+/// Baseline (medians over the days before `since`) and spike (means from `since`) of daily
+/// cost and runs: ((usd, runs), (usd, runs)).
+fn spike_figures(days: &[(f64, f64)], spike_days: usize) -> ((f64, f64), (f64, f64)) {
+    let cut = days.len().saturating_sub(spike_days);
+    let (before, during) = days.split_at(cut);
+    let baseline = (
+        median_of(before.iter().map(|d| d.0).collect()),
+        median_of(before.iter().map(|d| d.1).collect()),
+    );
+    let usd: Vec<f64> = during.iter().map(|d| d.0).collect();
+    let runs: Vec<f64> = during.iter().map(|d| d.1).collect();
+    (baseline, (mean_of(&usd), mean_of(&runs)))
+}
+
+/// What a run of `plan` costs as written (whole milliseconds).
+fn plan_usd(r: &RunPlan) -> f64 {
+    let secs = (r.duration * 1000.0).round() / 1000.0;
+    r.memory_mb as f64 / 1024.0 * secs / 3600.0 * USD_PER_CU
+}
+
+fn ends_before(r: &RunPlan, now: DateTime<Utc>) -> bool {
+    r.start + Duration::milliseconds((r.duration * 1000.0).round() as i64) < now
+}
+
+fn insert_by_start(plans: &mut Vec<RunPlan>, run: RunPlan) {
+    let at = plans.partition_point(|r| r.start <= run.start);
+    plans.insert(at, run);
+}
+
+/// The whole run history of an Actor with the cost plant `kind`, from a generator of its own.
+fn cost_plant(
+    cfg: &SynthConfig,
+    user_id: &str,
+    p: &Profile,
+    kind: &'static str,
+    builds: &[BuildPlan],
+) -> CostPlant {
+    let rng = &mut StdRng::seed_from_u64(p.seed ^ COST_SALT);
+    let now = cfg.now;
+    let history_start = now - Duration::days(cfg.days as i64);
+    let window_start = now - Duration::days(COST_WINDOW_DAYS);
+    let log_uniform = |rng: &mut StdRng, lo: f64, hi: f64| uniform(rng, lo.ln(), hi.ln()).exp();
+    let usual_timeout = |d: f64| (((d * 10.0) / 60.0).ceil() as u64 * 60).clamp(300, 36_000);
+
+    // The Actor's usual runs; each kind adjusts them.
+    let mut fail = uniform(rng, 0.0, 0.03);
+    let mut rate = p.rate.max(4.0);
+    let mut memory_mb: u64 = [1024, 2048, 4096][rng.random_range(0..3usize)];
+    let mut base_duration = log_uniform(rng, 60.0, 900.0);
+    let mut timeout_secs = usual_timeout(base_duration);
+    // Memory: the runs' typical peak in MB. Spike: its start and the factor on runs a day.
+    let mut mem_center: Option<f64> = None;
+    let mut spike: Option<(DateTime<Utc>, i64, f64)> = None;
+    let mut timeout_share = 0.0;
+    match kind {
+        KIND_MEMORY_OVERPROVISIONED => {
+            memory_mb = [4096, 8192][rng.random_range(0..2usize)];
+            rate = p.rate.max(6.0);
+            // Peaks 300–720 MB: the recommendation is 1024 MB whatever the quantile method.
+            mem_center = Some(uniform(rng, 380.0, 560.0));
+        }
+        KIND_COST_SPIKE => {
+            // $5–10 a day as usual, so a spike of 6–9× is well over $20 a day more.
+            rate = p.rate.max(5.0);
+            let per_run = uniform(rng, 5.0, 10.0) / rate;
+            let secs_at = |mb: u64| per_run / (mb as f64 / 1024.0 * USD_PER_CU) * 3600.0;
+            memory_mb = [2048, 4096, 8192]
+                .into_iter()
+                .find(|&mb| secs_at(mb) <= 3600.0)
+                .unwrap_or(8192);
+            base_duration = secs_at(memory_mb);
+            timeout_secs = usual_timeout(base_duration);
+            let days = rng.random_range(3..=5i64).min(cfg.days as i64 - 3).max(1);
+            spike = Some((now - Duration::days(days), days, uniform(rng, 6.0, 9.0)));
+        }
+        KIND_TIMEOUT_WASTE => {
+            // A timeout of 2–3× the usual run: the big inputs never make it.
+            fail = 0.0;
+            memory_mb = [2048, 4096][rng.random_range(0..2usize)];
+            base_duration = log_uniform(rng, 180.0, 900.0);
+            timeout_secs =
+                ((base_duration * uniform(rng, 2.0, 3.0) / 60.0).ceil() as u64 * 60).max(300);
+            timeout_share = uniform(rng, 0.3, 0.45);
+        }
+        _ => {
+            // Short runs and a generous timeout: a hung run burns for hours.
+            base_duration = log_uniform(rng, 60.0, 600.0);
+            timeout_secs = 36_000;
+        }
+    }
+    let cap = if kind == KIND_TIMEOUT_WASTE { 0.9 } else { 1.0 } * timeout_secs as f64;
+    let usual = |rng: &mut StdRng, start: DateTime<Utc>| {
+        let r = rng.random::<f64>();
+        let noise = (0.25 * normal(rng)).exp();
+        let (status, duration) = if r < fail {
+            ("FAILED", base_duration * uniform(rng, 0.05, 0.8))
+        } else {
+            ("SUCCEEDED", (base_duration * noise).min(cap))
+        };
+        // Log-normal around the center, redrawn outside 300–720 MB (no pile-up at the bounds).
+        let mem_max_mb = mem_center.map(|c| {
+            let mut mb = c * (0.15 * normal(rng)).exp();
+            for _ in 0..50 {
+                if (300.0..=720.0).contains(&mb) {
+                    break;
+                }
+                mb = c * (0.15 * normal(rng)).exp();
+            }
+            mb.clamp(300.0, 720.0)
+        });
+        RunPlan {
+            start,
+            status,
+            duration,
+            memory_mb,
+            timeout_secs,
+            mem_max_mb,
+        }
+    };
+    let time_out = |rng: &mut StdRng, r: &mut RunPlan| {
+        r.status = "TIMED-OUT";
+        r.duration = timeout_secs as f64 + uniform(rng, 0.5, 4.0);
+        r.mem_max_mb = None;
+    };
+
+    // Day by day, as for every Actor.
+    let mut plans: Vec<RunPlan> = Vec::new();
+    for d in 0..cfg.days {
+        let day_start = history_start + Duration::days(d as i64);
+        let lambda = match spike {
+            Some((since, _, factor)) if day_start >= since => rate * factor,
+            _ => rate,
+        };
+        let n = poisson(rng, lambda);
+        let mut starts: Vec<i64> = (0..n).map(|_| rng.random_range(0..DAY_MS)).collect();
+        starts.sort_unstable();
+        for ms in starts {
+            let mut run = usual(rng, day_start + Duration::milliseconds(ms));
+            // Before the window a steady share times out; in it, exactly that share (below).
+            if timeout_share > 0.0
+                && run.start < window_start
+                && rng.random::<f64>() < timeout_share
+            {
+                time_out(rng, &mut run);
+            }
+            if ends_before(&run, now) {
+                plans.push(run);
+            }
+        }
+    }
+    if let Some((since, days, _)) = spike {
+        // Noise must not shrink the spike below 5× (with a margin), in spend and in runs, or
+        // below $20 a day more.
+        for _ in 0..100_000 {
+            let daily = per_day(cfg, plans.iter().map(|r| (r.start, plan_usd(r))));
+            let ((base, base_runs), (peak, peak_runs)) = spike_figures(&daily, days as usize);
+            if peak >= 5.5 * base && peak - base >= 22.0 && peak_runs >= 5.5 * base_runs {
+                break;
+            }
+            let at = since + Duration::milliseconds(rng.random_range(0..days * DAY_MS));
+            let run = usual(rng, at);
+            if ends_before(&run, now) {
+                insert_by_start(&mut plans, run);
+            }
+        }
+    }
+    if timeout_share > 0.0 {
+        let window: Vec<usize> = (0..plans.len())
+            .filter(|&i| plans[i].start >= window_start)
+            .collect();
+        let target = (timeout_share * window.len() as f64).round() as usize;
+        let mut eligible: Vec<usize> = window
+            .into_iter()
+            .filter(|&i| plans[i].start + Duration::seconds(timeout_secs as i64 + 5) < now)
+            .collect();
+        shuffle(rng, &mut eligible);
+        for &i in eligible.iter().take(target) {
+            time_out(rng, &mut plans[i]);
+        }
+    }
+    if kind == KIND_STUCK_RUN {
+        let mut secs: Vec<f64> = plans
+            .iter()
+            .filter(|r| r.start >= window_start)
+            .map(|r| (r.duration * 1000.0).round() / 1000.0)
+            .collect();
+        secs.sort_by(f64::total_cmp);
+        let p99 = if secs.is_empty() {
+            base_duration
+        } else {
+            nearest_rank(&secs, 0.99)
+        };
+        let running_ms = (p99 * uniform(rng, 10.0, 20.0) * 1000.0).round() as i64;
+        let run = RunPlan {
+            start: now - Duration::milliseconds(running_ms),
+            status: "RUNNING",
+            duration: running_ms as f64 / 1000.0,
+            memory_mb,
+            timeout_secs,
+            mem_max_mb: None,
+        };
+        insert_by_start(&mut plans, run);
+    }
+
+    // Written as every Actor's runs, then read back for the figures.
+    let mut runs = Vec::with_capacity(plans.len());
+    let mut datasets = BTreeMap::new();
+    let mut written = Vec::with_capacity(plans.len());
+    let mut buf = String::with_capacity(1400);
+    for plan in &plans {
+        buf.clear();
+        let (run_id, dataset_id) = write_run(rng, &mut buf, p, user_id, builds, plan);
+        written.extend(Written::read(&buf));
+        runs.push(RawJson::from_string(buf.clone()).unwrap_or_else(|_| RawJson::from(Value::Null)));
+        if let Ok(raw) = RawJson::from_string(canary_items(rng, &run_id)) {
+            datasets.insert(dataset_id, raw);
+        }
+    }
+    let window: Vec<&Written> = written.iter().filter(|w| w.start >= window_start).collect();
+    let window_days = COST_WINDOW_DAYS.min(cfg.days as i64).max(1);
+    let first_start = written.first().map(|w| w.start);
+    let (since, details) = match kind {
+        KIND_MEMORY_OVERPROVISIONED => {
+            let mut peaks: Vec<f64> = window
+                .iter()
+                .filter(|w| w.status == "SUCCEEDED")
+                .map(|w| w.mem_max_mb)
+                .collect();
+            peaks.sort_by(f64::total_cmp);
+            let p95 = nearest_rank(&peaks, 0.95);
+            let max = peaks.last().copied().unwrap_or(0.0);
+            let recommended = recommended_mbytes(p95, max);
+            let usd: f64 = window.iter().map(|w| w.usd).sum();
+            let saving = usd * (1.0 - recommended as f64 / memory_mb as f64) * DAYS_PER_MONTH
+                / window_days as f64;
+            let details = json!({
+                "memoryMbytes": memory_mb,
+                "p95MemMaxMbytes": round_to(p95, 2),
+                "maxMemMaxMbytes": round_to(max, 2),
+                "recommendedMbytes": recommended,
+                "usdPerMonthSaving": round_to(saving, 4),
+                "successfulRuns": peaks.len(),
+                "windowDays": window_days,
+            });
+            (first_start, details)
+        }
+        KIND_COST_SPIKE => {
+            let (since, days, _) = spike.unwrap_or((now, 1, 1.0));
+            let daily = per_day(cfg, written.iter().map(|w| (w.start, w.usd)));
+            let ((base_usd, base_runs), (peak_usd, peak_runs)) =
+                spike_figures(&daily, days as usize);
+            let details = json!({
+                "since": iso(since),
+                "spikeDays": days,
+                "baselineUsdPerDay": round_to(base_usd, 4),
+                "baselineRunsPerDay": base_runs,
+                "spikeUsdPerDay": round_to(peak_usd, 4),
+                "spikeRunsPerDay": round_to(peak_runs, 2),
+                "driver": "more-runs",
+            });
+            (Some(since), details)
+        }
+        KIND_TIMEOUT_WASTE => {
+            let timed_out: Vec<&&Written> =
+                window.iter().filter(|w| w.status == "TIMED-OUT").collect();
+            let wasted: f64 = timed_out.iter().map(|w| w.usd).sum();
+            let details = json!({
+                "timeoutSecs": timeout_secs,
+                "runsInWindow": window.len(),
+                "timedOutRuns": timed_out.len(),
+                "timedOutShare": round_to(timed_out.len() as f64 / window.len().max(1) as f64, 4),
+                "wastedUsdLast30Days": round_to(wasted, 4),
+                "windowDays": window_days,
+            });
+            (first_start, details)
+        }
+        _ => {
+            let stuck = written.iter().find(|w| w.status == "RUNNING");
+            let mut secs: Vec<f64> = window
+                .iter()
+                .filter(|w| w.status != "RUNNING")
+                .map(|w| w.secs)
+                .collect();
+            secs.sort_by(f64::total_cmp);
+            let details = json!({
+                "runId": stuck.map(|w| w.id.clone()),
+                "startedAt": stuck.map(|w| iso(w.start)),
+                "runningForSecs": stuck.map(|w| w.secs),
+                "p99DurationSecs": round_to(nearest_rank(&secs, 0.99), 3),
+                "usdSoFar": stuck.map(|w| w.usd),
+                "memoryMbytes": memory_mb,
+                "timeoutSecs": timeout_secs,
+            });
+            (stuck.map(|w| w.start), details)
+        }
+    };
+    CostPlant {
+        plans,
+        runs,
+        datasets,
+        memory_mb,
+        timeout_secs,
+        success_rate: 1.0 - fail - timeout_share,
+        base_duration,
+        planted: Planted {
+            actor_id: p.id.clone(),
+            actor_name: p.name.clone(),
+            kind: kind.to_owned(),
+            since,
+            details,
+        },
+    }
+}
+
+/// The memory to allocate for runs that peak at `p95` (and at most `max`) MB: the power of two
+/// at or above `max(1.2 × p95, 1.05 × max)`, within 128..=32768 MB.
+fn recommended_mbytes(p95: f64, max: f64) -> u64 {
+    let need = (1.2 * p95).max(1.05 * max).ceil().max(1.0) as u64;
+    need.next_power_of_two().clamp(128, 32_768)
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -1155,6 +1719,9 @@ fn plan_schema_plants(
     low: &[bool],
 ) -> Vec<Option<(&'static str, usize)>> {
     let n = assigned.len();
+    if cfg.clean {
+        return vec![None; n];
+    }
     let mut rng = StdRng::seed_from_u64(cfg.seed ^ SCHEMA_SALT);
     let kinds: Vec<(&'static str, usize)> = if n >= 10 {
         let per_kind = ((n as f64 * 0.05).round() as usize).max(1);

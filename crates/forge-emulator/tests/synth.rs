@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, Utc};
-use forge_emulator::synth::{self, GroundTruth, SynthConfig, KINDS, SCHEMA_KINDS};
+use forge_emulator::synth::{self, GroundTruth, SynthConfig, COST_KINDS, KINDS, SCHEMA_KINDS};
 use forge_emulator::{ActorFixture, Fixture};
 use serde_json::Value;
 
@@ -211,11 +211,17 @@ fn check_truth(cfg: &SynthConfig, per_kind: usize) {
                 assert_eq!(p.details["toBuildId"], newest["id"]);
                 assert_ne!(p.details["fromBuildId"], newest["id"]);
             }
+            // In detail in tests/synth_costs.rs.
+            kind if COST_KINDS.contains(&kind) => {
+                assert_eq!(newest_build(a)["status"], "SUCCEEDED");
+                assert!(all.len() >= 30, "{}: {} runs", p.actor_name, all.len());
+            }
             other => panic!("unknown kind {other}"),
         }
     }
 
-    // Healthy Actors (schema plants included) show none of the planted run or build patterns.
+    // Healthy Actors (schema and cost plants included) show none of the planted run or build
+    // patterns.
     let mut low_traffic = 0;
     for a in fx.actors.iter().filter(|a| !run_planted.contains(a.id())) {
         let newest = newest_build(a);
@@ -309,7 +315,12 @@ fn runs_are_complete_and_consistent() {
             let secs = r["stats"]["runTimeSecs"].as_f64().unwrap();
             assert!((cu - mem / 1024.0 * secs / 3600.0).abs() < 1e-4);
             assert!((r["usageTotalUsd"].as_f64().unwrap() - cu * 0.4).abs() < 1e-5);
-            assert!(t(&r["finishedAt"]) <= cfg.now);
+            if r["status"] == "RUNNING" {
+                // A stuck run (a cost plant): nothing final yet.
+                assert!(r["finishedAt"].is_null() && r["exitCode"].is_null());
+            } else {
+                assert!(t(&r["finishedAt"]) <= cfg.now);
+            }
             assert!(t(&r["startedAt"]) >= cfg.now - Duration::days(cfg.days as i64));
             statuses.insert(r["status"].as_str().unwrap().to_owned());
             origins.insert(r["meta"]["origin"].as_str().unwrap().to_owned());
@@ -342,5 +353,16 @@ fn scales_to_a_large_fleet() {
         .filter(|p| KINDS.contains(&p.kind.as_str()))
         .count();
     assert_eq!(run_plants, 50);
-    assert_eq!(truth.planted.len(), 90, "plus 10 of each schema kind");
+    for kind in COST_KINDS {
+        assert_eq!(
+            truth.planted.iter().filter(|p| p.kind == kind).count(),
+            8,
+            "{kind}: one per 25 actors"
+        );
+    }
+    assert_eq!(
+        truth.planted.len(),
+        122,
+        "plus 10 of each schema kind and 8 of each cost kind"
+    );
 }
