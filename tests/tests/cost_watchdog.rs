@@ -13,13 +13,27 @@ const BIN: &str = env!("CARGO_BIN_EXE_apifyforge-e2e");
 const TOOL_ID: &str = "apifyforge/cost-watchdog";
 
 fn scoped(fixture: &forge_emulator::Fixture) -> SecretString {
-    SecretString::from(fixture.tokens.iter().find(|t| t.permissions == Permissions::all_scoped()).unwrap().token.clone())
+    SecretString::from(
+        fixture
+            .tokens
+            .iter()
+            .find(|t| t.permissions == Permissions::all_scoped())
+            .unwrap()
+            .token
+            .clone(),
+    )
 }
 
 fn last_record(emulator: &forge_emulator::Emulator, key: &str) -> Value {
-    let run = emulator.runs_of("cost-watchdog").into_iter().last().expect("a run");
+    let run = emulator
+        .runs_of("cost-watchdog")
+        .into_iter()
+        .last()
+        .expect("a run");
     let store = run["defaultKeyValueStoreId"].as_str().unwrap().to_string();
-    let (_, bytes) = emulator.kv_record(&store, key).unwrap_or_else(|| panic!("no {key}"));
+    let (_, bytes) = emulator
+        .kv_record(&store, key)
+        .unwrap_or_else(|| panic!("no {key}"));
     serde_json::from_slice(&bytes).unwrap()
 }
 
@@ -29,7 +43,9 @@ async fn cost_watchdog_finds_the_planted_cost_problems_with_their_dollar_figures
     let token = scoped(&fixture);
     let emulator = start(fixture, BIN).await;
     let input = json!({"asOf": "2026-11-23T00:00:00Z", "succeededSamplesPerActor": 30, "failedSamplesPerActor": 10});
-    let rows = run_sync_get_dataset_items(&emulator.base_url(), &token, TOOL_ID, &input).await.expect("cost-watchdog succeeds");
+    let rows = run_sync_get_dataset_items(&emulator.base_url(), &token, TOOL_ID, &input)
+        .await
+        .expect("cost-watchdog succeeds");
     assert_eq!(rows.len(), 40, "one row per actor");
     let output = last_record(&emulator, "OUTPUT");
     let signals = last_record(&emulator, "SIGNALS");
@@ -37,48 +53,97 @@ async fn cost_watchdog_finds_the_planted_cost_problems_with_their_dollar_figures
     assert!(contract_violations("schemas/decision.schema.json", &output).is_empty());
 
     let all: Vec<Value> = signals["signals"].as_array().unwrap().to_vec();
-    let score = apifyforge::detection::score(&truth, &all, apifyforge::detection::COST_WATCHDOG);
+    let score = apifyforge::detection::score_with(
+        &truth,
+        &all,
+        apifyforge::detection::COST_WATCHDOG,
+        apifyforge::detection::COST_WATCHDOG_ALSO_TRUE,
+    );
     println!(
         "cost-watchdog detection: precision {:.3} recall {:.3} by kind {:?}; missed {:?}; false alarms {:?}",
         score.precision, score.recall, score.by_kind, score.missed, score.false_alarms
     );
     assert!(score.recall >= 0.9, "recall {:.3}", score.recall);
+    assert!(score.precision >= 0.9, "precision {:.3}", score.precision);
 
     // The top money signal: the right actor, the right cause, a figure recomputed here.
-    let top = all.iter().find(|s| s["rule"] == "CW-COST-ANOMALY").expect("an anomaly signal");
+    let top = all
+        .iter()
+        .find(|s| s["rule"] == "CW-COST-ANOMALY")
+        .expect("an anomaly signal");
     let spike = truth
         .planted
         .iter()
-        .find(|p| p.kind == "cost-spike" && p.actor_id == top["subject"]["actorId"].as_str().unwrap())
+        .find(|p| {
+            p.kind == "cost-spike" && p.actor_id == top["subject"]["actorId"].as_str().unwrap()
+        })
         .expect("the top anomaly is a planted cost spike");
-    println!("top anomaly: {} {} impact {}", top["title"], top["evidence"], top["impact"]);
+    println!(
+        "top anomaly: {} {} impact {}",
+        top["title"], top["evidence"], top["impact"]
+    );
     assert_eq!(spike.details["driver"], "more-runs");
-    let actor = output["actors"].as_array().unwrap().iter().find(|a| a["actorId"] == top["subject"]["actorId"]).unwrap();
-    assert_eq!(actor["anomaly"]["drivers"]["primary"], "moreRuns", "{}", actor["anomaly"]);
+    let actor = output["actors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["actorId"] == top["subject"]["actorId"])
+        .unwrap();
+    assert_eq!(
+        actor["anomaly"]["drivers"]["primary"], "moreRuns",
+        "{}",
+        actor["anomaly"]
+    );
     emulator.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fleet_with_no_planted_problem_raises_no_alert_and_detail_requests_stay_bounded() {
     let now = now();
-    let cfg = SynthConfig { seed: 5, actors: 50, days: 90, runs_per_day: 6.0, now, clean: true, ..Default::default() };
+    let cfg = SynthConfig {
+        seed: 5,
+        actors: 50,
+        days: 90,
+        runs_per_day: 6.0,
+        now,
+        clean: true,
+        ..Default::default()
+    };
     let (fixture, truth) = generate(&cfg);
     assert!(truth.planted.is_empty());
     let fixture = apifyforge::demo::with_tools(fixture, now);
     let token = scoped(&fixture);
     let emulator = start(fixture, BIN).await;
     let input = json!({"asOf": "2026-11-23T00:00:00Z", "succeededSamplesPerActor": 25, "failedSamplesPerActor": 5});
-    run_sync_get_dataset_items(&emulator.base_url(), &token, TOOL_ID, &input).await.expect("cost-watchdog succeeds");
+    run_sync_get_dataset_items(&emulator.base_url(), &token, TOOL_ID, &input)
+        .await
+        .expect("cost-watchdog succeeds");
     let signals = last_record(&emulator, "SIGNALS");
-    let alerts: Vec<&Value> = signals["signals"].as_array().unwrap().iter().collect();
-    let titles: Vec<&str> = alerts.iter().map(|s| s["title"].as_str().unwrap_or("")).collect();
+    // Info signals are hygiene notes (a timeout far above p99), not alerts.
+    let alerts: Vec<&Value> = signals["signals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["severity"] != "info")
+        .collect();
+    let titles: Vec<&str> = alerts
+        .iter()
+        .map(|s| s["title"].as_str().unwrap_or(""))
+        .collect();
     assert!(alerts.is_empty(), "alerts on a clean fleet: {titles:#?}");
     let details = emulator
         .audit_log()
         .iter()
-        .filter(|e| e.method == "GET" && e.path.starts_with("/v2/actor-runs/") && e.path.matches('/').count() == 3)
+        .filter(|e| {
+            e.method == "GET"
+                && e.path.starts_with("/v2/actor-runs/")
+                && e.path.matches('/').count() == 3
+        })
         .count();
-    println!("run-detail requests: {details} for 50 actors (bound {})", 50 * (25 + 5));
+    println!(
+        "run-detail requests: {details} for 50 actors (bound {})",
+        50 * (25 + 5)
+    );
     assert!(details <= 50 * (25 + 5), "{details} detail requests");
     emulator.shutdown().await;
 }

@@ -204,6 +204,21 @@ pub async fn run_demo(options: &DemoOptions) -> anyhow::Result<DemoResult> {
         crate::detection::SCHEMA_VALIDATOR,
     ));
     runs.push(schemas);
+    let mut cost = run_on_platform(
+        &emulator,
+        &token,
+        "cost-watchdog",
+        "the whole fleet's spend".into(),
+        json!({"asOf": as_of}),
+    )
+    .await?;
+    cost.score = Some(crate::detection::score_with(
+        &truth,
+        &all_signals(&cost.signals),
+        crate::detection::COST_WATCHDOG,
+        crate::detection::COST_WATCHDOG_ALSO_TRUE,
+    ));
+    runs.push(cost);
     // The gate on two releases the generator planted: one that breaks callers, one cosmetic.
     for (kind, why) in [
         ("schema-breaking-input", "a build that breaks its callers"),

@@ -53,9 +53,34 @@ pub const COST_WATCHDOG: &[(&str, &str)] = &[
     ("stuck-run", "CW-STUCK-RUN"),
 ];
 
+/// Signals that a planted problem of another kind truly causes: neither found nor false.
+/// An actor whose runs never succeed (15 % of them timing out) does waste money on timeouts.
+pub const COST_WATCHDOG_ALSO_TRUE: &[(&str, &str)] = &[
+    ("no-success", "CW-TIMEOUT-WASTE"),
+    ("no-success", "CW-WASTED-SPEND"),
+    ("failure-spike", "CW-WASTED-SPEND"),
+    ("cost-jump", "CW-COST-ANOMALY"),
+];
+
 /// Scores one tool's signals (objects with `rule` and `subject.actorId`, as in SIGNALS)
 /// against the planted problems of the kinds that tool detects (`rules`: kind → rule).
 pub fn score(truth: &GroundTruth, signals: &[Value], rules: &[(&str, &str)]) -> DetectionScore {
+    score_with(truth, signals, rules, &[])
+}
+
+/// [`score`], where a signal `(kind, rule)` in `also_true` on an actor planted with `kind`
+/// is a true finding of a problem this tool is not scored on: it counts neither way.
+pub fn score_with(
+    truth: &GroundTruth,
+    signals: &[Value],
+    rules: &[(&str, &str)],
+    also_true: &[(&str, &str)],
+) -> DetectionScore {
+    let explained = |actor: &str, rule: &str| {
+        truth.planted.iter().any(|p| {
+            p.actor_id == actor && also_true.iter().any(|(k, r)| *k == p.kind && *r == rule)
+        })
+    };
     let kind_of_rule: BTreeMap<&str, &str> = rules.iter().map(|(k, r)| (*r, *k)).collect();
     let planted: BTreeSet<(String, String)> = truth
         .planted
@@ -75,12 +100,18 @@ pub fn score(truth: &GroundTruth, signals: &[Value], rules: &[(&str, &str)]) -> 
         else {
             continue;
         };
-        let Some(kind) = kind_of_rule.get(rule) else {
+        // Info signals are hygiene notes, not alerts: they do not count either way.
+        if sig["severity"] == "info" {
             continue;
-        };
+        }
+        // Every signal of the tool counts: a rule no planted kind maps to is a false alarm
+        // unless a planted problem of another kind explains it.
+        let kind = kind_of_rule.get(rule).copied().unwrap_or("(none planted)");
         let key = (actor.to_string(), kind.to_string());
         if planted.contains(&key) {
             found.insert(key);
+        } else if explained(actor, rule) {
+            continue;
         } else {
             s.false_positives += 1;
             s.by_kind.entry(kind.to_string()).or_default().false_alarms += 1;

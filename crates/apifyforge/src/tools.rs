@@ -14,6 +14,7 @@ pub const TOOLS: &[&str] = &[
     FleetAnalytics::NAME,
     SchemaValidator::NAME,
     ReleaseGate::NAME,
+    CostWatchdog::NAME,
 ];
 
 /// A tool's embedded input schema (for the emulator's copy of the published Actor).

@@ -288,7 +288,9 @@ const FAILURE_MESSAGES: [&str; 6] = [
     "TypeError: Cannot read properties of undefined (reading 'price')",
     "Error: Proxy responded with 590 UPSTREAM502",
     "Error: Input validation failed: startUrls is required",
-    "Error: The Actor ran out of memory",
+    // Not an out-of-memory message: a healthy actor's failures must not read as a memory
+    // problem that no ground truth records.
+    "Error: net::ERR_CONNECTION_RESET while loading the page",
 ];
 const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 const LOWER: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";

@@ -36,11 +36,11 @@ pub const TOOL: &str = "cost-watchdog";
 pub const RULES: &[(&str, &str, &str)] = &[
     ("CW-COST-ANOMALY", "low..high", "The actor's daily cost over the last 7 days is far above its usual level: modified z of log daily cost ≥ 3.5 against the 28 days before, at least max($5/day, 20 %) more than the baseline median, and significant after Benjamini–Hochberg across the fleet (q = 0.10). Decomposed into more runs, longer runs, more memory and other usage. Severity by the extra money per month."),
     ("CW-BUDGET-AT-RISK", "medium..critical", "The fleet's month-end projection crosses the monthly budget: critical when already over, high when the projection is over, medium when only the upper end of its 90 % interval is."),
-    ("CW-MEM-OVERPROVISIONED", "low..medium", "Successful runs peak far below their memory (≥ 20 sampled runs): a smaller power of two saves compute units (≥ 20 % of them, ≥ $5/month and ≥ 10 % of the actor's compute spend, with half the run time assumed CPU-bound), and keeps the CPU-bound p95 duration under 80 % of the timeout."),
-    ("CW-MEM-UNDERPROVISIONED", "medium..high", "Runs in the window failed out of memory (exit code 137, or a status message about memory): give them the next power of two. High when out-of-memory failures are ≥ 10 % of runs or ≥ 5 a week."),
-    ("CW-WASTED-SPEND", "low..high", "Failed, timed-out and aborted runs cost ≥ 10 % of the actor's spend and ≥ $5/month, beyond what CW-TIMEOUT-WASTE and CW-MEM-UNDERPROVISIONED already report. Severity by the money."),
+    ("CW-MEM-OVERPROVISIONED", "low..medium", "Successful runs peak far below their memory (≥ 20 sampled runs): a smaller power of two saves compute units (≥ 20 % of them; ≥ $5/month if runs are not CPU-bound and ≥ $2/month and ≥ 10 % of the actor's compute spend with half the run time CPU-bound), and keeps the CPU-bound p95 duration under 80 % of the timeout."),
+    ("CW-MEM-UNDERPROVISIONED", "medium..high", "At least 3 runs (or 5 % of runs) in the window failed out of memory (exit code 137, or a status message about memory): give them the next power of two. High when out-of-memory failures are ≥ 10 % of runs or ≥ 5 a week."),
+    ("CW-WASTED-SPEND", "low..high", "Failed, timed-out and aborted runs cost ≥ 20 % of the actor's spend and ≥ $5/month, beyond what CW-TIMEOUT-WASTE and CW-MEM-UNDERPROVISIONED already report. Severity by the money."),
     ("CW-TIMEOUT-WASTE", "low..high", "At least 3 runs and 5 % of runs in the window TIMED-OUT: each paid for its whole timeout and delivered nothing. Severity by their cost; at least medium when ≥ 20 % of runs time out."),
-    ("CW-TIMEOUT-TOO-LONG", "low", "The run timeout is ≥ 10× the p99 duration, so a stuck run burns ≥ $5 before it is stopped; or there is no timeout at all and a stuck run burns ≥ $1 a day until someone notices."),
+    ("CW-TIMEOUT-TOO-LONG", "info", "Hygiene, not an alert: the run timeout is ≥ 10× the p99 duration, so a stuck run burns ≥ $5 before it is stopped; or there is no timeout at all and a stuck run burns ≥ $1 a day until someone notices."),
     ("CW-STUCK-RUN", "medium..high", "A run is RUNNING now for ≥ 3× the actor's p99 duration (and ≥ 15 minutes beyond it): probably stuck and burning compute units. High when it would burn ≥ $5 more before its timeout (or in a day without one)."),
 ];
 
@@ -70,7 +70,15 @@ const PROJECTION_LEVEL: f64 = 0.90;
 
 /// Money gate of the savings and waste signals (§3.2 of the methods notes: ≥ $5/month).
 const SIGNAL_MIN_USD_PER_MONTH: f64 = 5.0;
-const WASTE_MIN_SHARE: f64 = 0.10;
+/// Out-of-memory failures that make an alert: at least this many in the window...
+const OOM_MIN_FAILURES: usize = 3;
+/// ...or at least this share of the decided runs.
+const OOM_MIN_SHARE: f64 = 0.05;
+/// A memory saving alerts when its expected (mid) value reaches this, and the saving without
+/// any CPU slow-down reaches [`SIGNAL_MIN_USD_PER_MONTH`].
+const MEMORY_MIN_MID_USD_PER_MONTH: f64 = 2.0;
+/// A scraper fails now and then; waste is a problem when it is structural.
+const WASTE_MIN_SHARE: f64 = 0.20;
 
 const PEAK_P95_MARGIN: f64 = 1.20;
 const PEAK_MAX_MARGIN: f64 = 1.05;
@@ -1807,7 +1815,11 @@ fn actor_candidates(
     // Out of memory: the failures come first; an upsize costs more per run.
     let mem = &r.memory;
     let mut claimed = 0.0;
-    if mem.status == MemoryStatus::Upsize {
+    // One out-of-memory failure in a month of runs is reported in OUTPUT, not alerted: a
+    // fleet without a real problem must stay quiet.
+    let oom_alert = mem.oom_failures_in_window >= OOM_MIN_FAILURES
+        || mem.oom_failures_in_window as f64 >= OOM_MIN_SHARE * r.runs.decided().max(1) as f64;
+    if mem.status == MemoryStatus::Upsize && oom_alert {
         let in_window: Vec<&RunDetail> = a
             .failed
             .iter()
@@ -1874,7 +1886,10 @@ fn actor_candidates(
         mem.current_mbytes,
     ) {
         let spend = mem.compute_spend_usd_per_month.unwrap_or(0.0);
-        if band.mid >= SIGNAL_MIN_USD_PER_MONTH && band.mid >= MEMORY_MIN_SAVING_SHARE * spend {
+        if band.high >= SIGNAL_MIN_USD_PER_MONTH
+            && band.mid >= MEMORY_MIN_MID_USD_PER_MONTH
+            && band.mid >= MEMORY_MIN_SAVING_SHARE * spend
+        {
             out.push(candidate(
                 "CW-MEM-OVERPROVISIONED",
                 money_severity(band.mid).min(Severity::Medium),
@@ -1986,7 +2001,8 @@ fn actor_candidates(
             let suggested = ((3.0 * p99).max(300.0) / 60.0).ceil() as u64 * 60;
             out.push(candidate(
                 "CW-TIMEOUT-TOO-LONG",
-                Severity::Low,
+                // Nothing is burning yet: a hygiene note, not an alert.
+                Severity::Info,
                 if timeout == 0 {
                     format!("{name}: no run timeout, while runs take at most {p99:.0} s (p99); a stuck run burns ${exposure:.2} a day")
                 } else {
@@ -2832,12 +2848,27 @@ mod tests {
         let m = &report(&f, "fat").memory;
         assert_eq!(m.status, MemoryStatus::Upsize);
         assert_eq!(m.recommended_mbytes, Some(8192));
+        // One out-of-memory failure in a month is reported, not alerted.
+        assert!(rules_of(&f, "fat").is_empty());
+        let three: Vec<RunDetail> = (0..3)
+            .map(|k| RunDetail {
+                id: format!("oom{k}"),
+                ..oom.clone()
+            })
+            .collect();
+        fat.failed = three;
+        let f = analyze_fleet(vec![fat.clone()]);
         assert_eq!(rules_of(&f, "fat"), ["CW-MEM-UNDERPROVISIONED"]);
 
         // A caller that gave a run 512 MB: the default stays, the callers are told.
         let mut low = detail(1, JobStatus::Failed, 512, 512.0, 300.0);
         low.status_message = Some("The Actor ran out of memory (OOM)".into());
-        fat.failed = vec![low];
+        fat.failed = (0..3)
+            .map(|k| RunDetail {
+                id: format!("low{k}"),
+                ..low.clone()
+            })
+            .collect();
         let f = analyze_fleet(vec![fat.clone()]);
         let m = &report(&f, "fat").memory;
         assert_eq!(
@@ -2955,7 +2986,7 @@ mod tests {
         let p99 = t.p99_duration_secs.unwrap();
         let exposure = 8.0 * (36_000.0 - p99) / 3600.0 * 0.4;
         assert!((t.runaway_exposure_usd.unwrap() - exposure).abs() < 0.01);
-        assert_eq!(f.output.signals[0].severity, Severity::Low);
+        assert_eq!(f.output.signals[0].severity, Severity::Info);
 
         // No timeout at all is flagged too.
         let mut none = healthy("none", 8, 0.2);
