@@ -41,6 +41,16 @@ fn last_record(emulator: &forge_emulator::Emulator, key: &str) -> Value {
 async fn cost_watchdog_finds_the_planted_cost_problems_with_their_dollar_figures() {
     let (fixture, truth) = fleet(31, 40);
     let token = scoped(&fixture);
+    let runs_of: std::collections::BTreeMap<String, Vec<Value>> = fixture
+        .actors
+        .iter()
+        .map(|a| {
+            (
+                a.id().to_string(),
+                a.runs.iter().map(|r| r.to_value()).collect(),
+            )
+        })
+        .collect();
     let emulator = start(fixture, BIN).await;
     let input = json!({"asOf": "2026-11-23T00:00:00Z", "succeededSamplesPerActor": 30, "failedSamplesPerActor": 10});
     let rows = run_sync_get_dataset_items(&emulator.base_url(), &token, TOOL_ID, &input)
@@ -93,6 +103,30 @@ async fn cost_watchdog_finds_the_planted_cost_problems_with_their_dollar_figures
         actor["anomaly"]["drivers"]["primary"], "moreRuns",
         "{}",
         actor["anomaly"]
+    );
+
+    // The dollar figure, recomputed from the raw runs: the last 7 days' mean daily cost minus
+    // the median daily cost of the 28 days before, over a month of 30.44 days.
+    let as_of = now();
+    let mut daily = [0.0f64; 35];
+    for run in &runs_of[spike.actor_id.as_str()] {
+        let started: chrono::DateTime<chrono::Utc> =
+            run["startedAt"].as_str().unwrap().parse().unwrap();
+        let age = (as_of - started).num_seconds();
+        if (0..35 * 86_400).contains(&age) {
+            daily[34 - (age / 86_400) as usize] += run["usageTotalUsd"].as_f64().unwrap_or(0.0);
+        }
+    }
+    let recent = daily[28..].iter().sum::<f64>() / 7.0;
+    let mut before = daily[..28].to_vec();
+    before.sort_by(f64::total_cmp);
+    let median = (before[13] + before[14]) / 2.0;
+    let expected = (recent - median) * 30.44;
+    let reported = top["impact"]["usdPerMonth"].as_f64().unwrap();
+    println!("recomputed ${expected:.2}/month, reported ${reported:.2}/month");
+    assert!(
+        (reported - expected).abs() <= 0.01 * expected,
+        "reported {reported}, recomputed {expected}"
     );
     emulator.shutdown().await;
 }
