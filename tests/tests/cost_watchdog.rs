@@ -105,8 +105,9 @@ async fn cost_watchdog_finds_the_planted_cost_problems_with_their_dollar_figures
         actor["anomaly"]
     );
 
-    // The dollar figure, recomputed from the raw runs: the last 7 days' mean daily cost minus
-    // the median daily cost of the 28 days before, over a month of 30.44 days.
+    // The dollar figure, recomputed from the raw runs: the mean daily cost of the recent span
+    // the signal reports (1, 3 or 7 days) minus the median daily cost of the 28 days before
+    // the last week, over a month of 30.44 days.
     let as_of = now();
     let mut daily = [0.0f64; 35];
     for run in &runs_of[spike.actor_id.as_str()] {
@@ -117,7 +118,8 @@ async fn cost_watchdog_finds_the_planted_cost_problems_with_their_dollar_figures
             daily[34 - (age / 86_400) as usize] += run["usageTotalUsd"].as_f64().unwrap_or(0.0);
         }
     }
-    let recent = daily[28..].iter().sum::<f64>() / 7.0;
+    let span = top["evidence"]["recentDays"].as_u64().unwrap() as usize;
+    let recent = daily[35 - span..].iter().sum::<f64>() / span as f64;
     let mut before = daily[..28].to_vec();
     before.sort_by(f64::total_cmp);
     let median = (before[13] + before[14]) / 2.0;

@@ -1357,7 +1357,8 @@ fn cost_plant(
     let mut rate = p.rate.max(4.0);
     let mut memory_mb: u64 = [1024, 2048, 4096][rng.random_range(0..3usize)];
     let mut base_duration = log_uniform(rng, 60.0, 900.0);
-    let mut timeout_secs = usual_timeout(base_duration);
+    // Every kind below sets the timeout that fits its runs.
+    let timeout_secs;
     // Memory: the runs' typical peak in MB. Spike: its start and the factor on runs a day.
     let mut mem_center: Option<f64> = None;
     let mut spike: Option<(DateTime<Utc>, i64, f64)> = None;
@@ -1366,6 +1367,10 @@ fn cost_plant(
         KIND_MEMORY_OVERPROVISIONED => {
             memory_mb = [4096, 8192][rng.random_range(0..2usize)];
             rate = p.rate.max(6.0);
+            // Runs long enough that the unused memory costs real money (over ~$10 a month):
+            // over-provisioning that costs cents is not a problem anyone should be told about.
+            base_duration = base_duration.max(uniform(rng, 400.0, 900.0));
+            timeout_secs = usual_timeout(base_duration);
             // Peaks 300–720 MB: the recommendation is 1024 MB whatever the quantile method.
             mem_center = Some(uniform(rng, 380.0, 560.0));
         }

@@ -34,7 +34,7 @@ pub const TOOL: &str = "cost-watchdog";
 
 /// The rule catalog: stable IDs, severity range, meaning. Generated into the docs.
 pub const RULES: &[(&str, &str, &str)] = &[
-    ("CW-COST-ANOMALY", "low..high", "The actor's daily cost over the last 7 days is far above its usual level: modified z of log daily cost ≥ 3.5 against the 28 days before, at least max($5/day, 20 %) more than the baseline median, and significant after Benjamini–Hochberg across the fleet (q = 0.10). Decomposed into more runs, longer runs, more memory and other usage. Severity by the extra money per month."),
+    ("CW-COST-ANOMALY", "low..high", "The actor's mean daily cost over the last 1, 3 or 7 days (the most extreme of the three, Bonferroni-corrected) is far above its usual level: modified z of log daily cost ≥ 3.5 against the 28 days before the last week, at least max($5/day, 20 %) more than the baseline median, and significant after Benjamini–Hochberg across the fleet (q = 0.10). Decomposed into more runs, longer runs, more memory and other usage. Severity by the extra money per month."),
     ("CW-BUDGET-AT-RISK", "medium..critical", "The fleet's month-end projection crosses the monthly budget: critical when already over, high when the projection is over, medium when only the upper end of its 90 % interval is."),
     ("CW-MEM-OVERPROVISIONED", "low..medium", "Successful runs peak far below their memory (≥ 20 sampled runs): a smaller power of two saves compute units (≥ 20 % of them; ≥ $5/month if runs are not CPU-bound and ≥ $2/month and ≥ 10 % of the actor's compute spend with half the run time CPU-bound), and keeps the CPU-bound p95 duration under 80 % of the timeout."),
     ("CW-MEM-UNDERPROVISIONED", "medium..high", "At least 3 runs (or 5 % of runs) in the window failed out of memory (exit code 137, or a status message about memory): give them the next power of two. High when out-of-memory failures are ≥ 10 % of runs or ≥ 5 a week."),
@@ -70,6 +70,8 @@ const PROJECTION_LEVEL: f64 = 0.90;
 
 /// Money gate of the savings and waste signals (§3.2 of the methods notes: ≥ $5/month).
 const SIGNAL_MIN_USD_PER_MONTH: f64 = 5.0;
+/// The recent spans (days, ending now) an anomaly is looked for in; the longest is the week.
+const RECENT_SPANS: [usize; 3] = [1, 3, RECENT_DAYS as usize];
 /// Out-of-memory failures that make an alert: at least this many in the window...
 const OOM_MIN_FAILURES: usize = 3;
 /// ...or at least this share of the decided runs.
@@ -1193,12 +1195,16 @@ fn anomaly(
 ) -> Anomaly {
     let n = days.len();
     let r = RECENT_DAYS as usize;
-    let recent = &days[n.saturating_sub(r)..];
-    let recent_daily = if recent.is_empty() {
-        0.0
-    } else {
-        recent.iter().map(|d| d.cost_usd).sum::<f64>() / recent.len() as f64
+    let mut recent = &days[n.saturating_sub(r)..];
+    let mean_cost = |ds: &[DayTotals]| {
+        if ds.is_empty() {
+            0.0
+        } else {
+            ds.iter().map(|d| d.cost_usd).sum::<f64>() / ds.len() as f64
+        }
     };
+    let mut recent_daily = mean_cost(recent);
+    // The baseline ends where the last week starts, whichever recent span is tested.
     let recent_end = n.saturating_sub(r);
     let base_from = recent_end
         .saturating_sub(BASELINE_DAYS)
@@ -1235,6 +1241,23 @@ fn anomaly(
     let base_costs: Vec<f64> = baseline.iter().map(|d| d.cost_usd).collect();
     let base_median = median(&base_costs).unwrap_or(0.0);
     let logs: Vec<f64> = base_costs.iter().map(|c| c.ln_1p()).collect();
+    // A spike of a day or three drowns in a week's mean: test the last 1, 3 and 7 days and
+    // keep the most extreme, paying for the three looks with a Bonferroni factor of 3.
+    let mut best: Option<(usize, crate::stats::RobustZ)> = None;
+    for span in RECENT_SPANS {
+        let slice = &days[n - span..];
+        if let Some(rz) = modified_z(mean_cost(slice).ln_1p(), &logs, LOG_SCALE_FLOOR) {
+            if best.as_ref().is_none_or(|(_, b)| rz.z > b.z) {
+                best = Some((span, rz));
+            }
+        }
+    }
+    if let Some((span, _)) = &best {
+        recent = &days[n - span..];
+        recent_daily = mean_cost(recent);
+        out.recent_days = *span;
+        out.recent_daily_usd = round4(recent_daily);
+    }
     let extra = recent_daily - base_median;
     out.baseline_median_daily_usd = Some(round4(base_median));
     out.extra_usd_per_day = Some(round4(extra));
@@ -1243,10 +1266,10 @@ fn anomaly(
             >= cfg
                 .anomaly_min_usd_per_day
                 .max(cfg.anomaly_min_ratio * base_median);
-    if let Some(rz) = modified_z(recent_daily.ln_1p(), &logs, LOG_SCALE_FLOOR) {
+    if let Some((_, rz)) = best {
         out.z = Some(if rz.z.is_finite() { round4(rz.z) } else { rz.z });
         out.scale_method = Some(rz.method.as_str());
-        out.p_value = Some(normal_sf(rz.z));
+        out.p_value = Some((RECENT_SPANS.len() as f64 * normal_sf(rz.z)).min(1.0));
     }
     // Memory per run from the sampled details started in each period.
     let recent_start = windows.recent_start();
