@@ -4,11 +4,13 @@
 use chrono::{DateTime, Utc};
 use forge_core::aggregate::Windows;
 use forge_core::analyses::cost::{self, CostActorEvidence, CostConfig, CostEvidence};
+use forge_core::signal::signals_record;
+use forge_runtime::actor::{parse_input, to_json};
 use forge_runtime::source::Sampling;
 use forge_runtime::{Context, Emission, Permission, RuntimeError, Tool};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -42,20 +44,10 @@ impl Tool for CostWatchdog {
         input: Value,
         _previous: Option<Value>,
     ) -> Result<Emission, RuntimeError> {
-        let input: CostInput = serde_json::from_value(input)
-            .map_err(|e| RuntimeError::Other(format!("input does not match the schema: {e}")))?;
+        let input: CostInput = parse_input(input)?;
         let windows = Windows::new(input.as_of.unwrap_or(ctx.now), input.config.window_days);
         let source = &ctx.source;
-        let mut actors = source.my_actors().await?;
-        if !input.actors.is_empty() {
-            actors.retain(|a| {
-                input
-                    .actors
-                    .iter()
-                    .any(|w| w == &a.id || w == &a.name || *w == a.full_name())
-            });
-        }
-        actors.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        let actors = source.selected_actors(&input.actors).await?;
         let sampling = Sampling {
             finished: 0,
             succeeded: input.succeeded_samples_per_actor,
@@ -84,15 +76,13 @@ impl Tool for CostWatchdog {
                 actors: per_actor,
             },
         );
-        let output = serde_json::to_value(&findings.output)
-            .map_err(|e| RuntimeError::Other(e.to_string()))?;
+        let output = to_json(&findings.output)?;
         Ok(Emission {
-            signals: json!({
-                "schemaVersion": forge_core::signal::SCHEMA_VERSION,
-                "tool": cost::TOOL,
-                "signals": output["signals"],
-                "acknowledged": output["acknowledged"],
-            }),
+            signals: signals_record(
+                cost::TOOL,
+                &findings.output.signals,
+                &findings.output.acknowledged,
+            ),
             snapshot: None,
             rows: findings.rows,
             status: output["summary"].as_str().unwrap_or_default().to_string(),

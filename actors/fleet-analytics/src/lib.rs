@@ -4,6 +4,8 @@
 use chrono::{DateTime, Utc};
 use forge_core::aggregate::Windows;
 use forge_core::analyses::fleet::{self, ActorEvidence, FleetConfig, FleetEvidence, FleetSnapshot};
+use forge_core::signal::signals_record;
+use forge_runtime::actor::{parse_input, to_json};
 use forge_runtime::source::Sampling;
 use forge_runtime::{Context, Emission, Permission, RuntimeError, Tool};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
@@ -45,8 +47,7 @@ impl Tool for FleetAnalytics {
         input: Value,
         previous: Option<Value>,
     ) -> Result<Emission, RuntimeError> {
-        let input: FleetInput = serde_json::from_value(input)
-            .map_err(|e| RuntimeError::Other(format!("input does not match the schema: {e}")))?;
+        let input: FleetInput = parse_input(input)?;
         let windows = Windows::new(input.as_of.unwrap_or(ctx.now), input.config.window_days);
         let evidence = collect(ctx, &input, windows).await?;
         // A snapshot from another tool or an older shape is ignored, not an error.
@@ -55,12 +56,11 @@ impl Tool for FleetAnalytics {
         let mut output = to_json(&findings.output)?;
         output["collection"] = evidence.stats;
         Ok(Emission {
-            signals: json!({
-                "schemaVersion": forge_core::signal::SCHEMA_VERSION,
-                "tool": fleet::TOOL,
-                "signals": findings.output.signals,
-                "acknowledged": findings.output.acknowledged,
-            }),
+            signals: signals_record(
+                fleet::TOOL,
+                &findings.output.signals,
+                &findings.output.acknowledged,
+            ),
             snapshot: Some(to_json(&findings.snapshot)?),
             rows: findings
                 .rows
@@ -74,10 +74,6 @@ impl Tool for FleetAnalytics {
     }
 }
 
-fn to_json<T: serde::Serialize>(value: &T) -> Result<Value, RuntimeError> {
-    serde_json::to_value(value).map_err(|e| RuntimeError::Other(e.to_string()))
-}
-
 struct Collected {
     fleet: FleetEvidence,
     stats: Value,
@@ -89,17 +85,7 @@ async fn collect(
     windows: Windows,
 ) -> Result<Collected, RuntimeError> {
     let source = &ctx.source;
-    let mut actors = source.my_actors().await?;
-    if !input.actors.is_empty() {
-        actors.retain(|a| {
-            input
-                .actors
-                .iter()
-                .any(|w| w == &a.id || w == &a.name || *w == a.full_name())
-        });
-    }
-    // Deterministic order whatever order the API lists them in.
-    actors.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+    let actors = source.selected_actors(&input.actors).await?;
     let per_actor: Vec<(ActorEvidence, u64, u64)> = stream::iter(actors)
         .map(|actor| async move {
             let builds = source.newest_builds(&actor.id, BUILDS_PER_ACTOR).await?;

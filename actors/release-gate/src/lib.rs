@@ -4,9 +4,11 @@
 use forge_core::analyses::release_gate::{self, GateEvidence, Verdict};
 use forge_core::model::{BuildInfo, JobStatus};
 use forge_core::schema::{DiffConfig, Ignore, Level};
+use forge_core::signal::signals_record;
+use forge_runtime::actor::{parse_input, to_json};
 use forge_runtime::{Context, Emission, Permission, RuntimeError, Tool};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// Builds read to find the candidate and the baseline.
@@ -65,8 +67,7 @@ impl Tool for ReleaseGate {
         input: Value,
         _previous: Option<Value>,
     ) -> Result<Emission, RuntimeError> {
-        let input: ReleaseGateInput = serde_json::from_value(input)
-            .map_err(|e| RuntimeError::Other(format!("input does not match the schema: {e}")))?;
+        let input: ReleaseGateInput = parse_input(input)?;
         let source = &ctx.source;
         let actor = source.actor(&actor_ref(&input.actor)).await?;
         let mut builds = source.newest_builds(&actor.id, BUILDS_READ).await?;
@@ -144,15 +145,9 @@ impl Tool for ReleaseGate {
             example_inputs: input.example_inputs.clone(),
         };
         let findings = release_gate::gate(&config, &evidence, ctx.now);
-        let output = serde_json::to_value(&findings.output)
-            .map_err(|e| RuntimeError::Other(e.to_string()))?;
+        let output = to_json(&findings.output)?;
         Ok(Emission {
-            signals: json!({
-                "schemaVersion": forge_core::signal::SCHEMA_VERSION,
-                "tool": release_gate::TOOL,
-                "signals": findings.output.signals,
-                "acknowledged": [],
-            }),
+            signals: signals_record(release_gate::TOOL, &findings.output.signals, &[]),
             snapshot: None,
             rows: findings.rows.clone(),
             status: findings.output.summary.clone(),

@@ -4,10 +4,12 @@
 use forge_core::analyses::schema_validator::{self, ActorBuilds};
 use forge_core::model::JobStatus;
 use forge_core::schema::{DiffConfig, Ignore, Level};
+use forge_core::signal::signals_record;
+use forge_runtime::actor::{parse_input, to_json};
 use forge_runtime::{Context, Emission, Permission, RuntimeError, Tool};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -27,10 +29,6 @@ pub struct SchemaValidatorInput {
 #[derive(Debug, Default)]
 pub struct SchemaValidator;
 
-fn to_json<T: serde::Serialize>(value: &T) -> Result<Value, RuntimeError> {
-    serde_json::to_value(value).map_err(|e| RuntimeError::Other(e.to_string()))
-}
-
 #[async_trait::async_trait]
 impl Tool for SchemaValidator {
     const NAME: &'static str = schema_validator::TOOL;
@@ -47,24 +45,14 @@ impl Tool for SchemaValidator {
         input: Value,
         _previous: Option<Value>,
     ) -> Result<Emission, RuntimeError> {
-        let input: SchemaValidatorInput = serde_json::from_value(input)
-            .map_err(|e| RuntimeError::Other(format!("input does not match the schema: {e}")))?;
+        let input: SchemaValidatorInput = parse_input(input)?;
         let config = DiffConfig {
             overrides: input.rule_levels.clone(),
             ignores: input.ignores.clone(),
             now: ctx.now,
         };
         let source = &ctx.source;
-        let mut actors = source.my_actors().await?;
-        if !input.actors.is_empty() {
-            actors.retain(|a| {
-                input
-                    .actors
-                    .iter()
-                    .any(|w| w == &a.id || w == &a.name || *w == a.full_name())
-            });
-        }
-        actors.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        let actors = source.selected_actors(&input.actors).await?;
         let per_actor: Vec<ActorBuilds> = stream::iter(actors)
             .map(|actor| async move {
                 let builds = source
@@ -94,12 +82,11 @@ impl Tool for SchemaValidator {
         let findings =
             schema_validator::analyze(&config, &per_actor, &input.acknowledged_signals, ctx.now);
         Ok(Emission {
-            signals: json!({
-                "schemaVersion": forge_core::signal::SCHEMA_VERSION,
-                "tool": schema_validator::TOOL,
-                "signals": findings.output.signals,
-                "acknowledged": findings.output.acknowledged,
-            }),
+            signals: signals_record(
+                schema_validator::TOOL,
+                &findings.output.signals,
+                &findings.output.acknowledged,
+            ),
             snapshot: None,
             rows: findings.rows.clone(),
             status: findings.output.summary.clone(),

@@ -81,6 +81,16 @@ pub enum Decision {
     Ignore,
 }
 
+/// The SIGNALS record every tool writes (`schemas/signals.schema.json`).
+pub fn signals_record(tool: &str, open: &[Signal], acknowledged: &[Signal]) -> serde_json::Value {
+    serde_json::json!({
+        "schemaVersion": SCHEMA_VERSION,
+        "tool": tool,
+        "signals": open,
+        "acknowledged": acknowledged,
+    })
+}
+
 /// Decides from unacknowledged signals: anything high or critical needs action now.
 pub fn decide(signals: &[Signal]) -> (Decision, Vec<String>) {
     let open: Vec<&Signal> = signals.iter().filter(|s| !s.acknowledged).collect();

@@ -71,6 +71,18 @@ pub trait Tool: Send + Sync {
     ) -> Result<Emission, RuntimeError>;
 }
 
+/// The tool's typed input from the validated JSON. Validation against the input schema has
+/// already named every bad field, so a failure here is a schema/type mismatch in the tool.
+pub fn parse_input<T: serde::de::DeserializeOwned>(input: Value) -> Result<T, RuntimeError> {
+    serde_json::from_value(input)
+        .map_err(|e| RuntimeError::Other(format!("input does not match the schema: {e}")))
+}
+
+/// Serialises a tool's own output types; plain structs cannot fail, but no panic either way.
+pub fn to_json<T: serde::Serialize>(value: &T) -> Result<Value, RuntimeError> {
+    serde_json::to_value(value).map_err(|e| RuntimeError::Other(e.to_string()))
+}
+
 /// How the runner was invoked, beyond the environment.
 #[derive(Debug, Default, Clone)]
 pub struct RunOptions {

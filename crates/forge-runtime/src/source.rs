@@ -90,6 +90,21 @@ impl FleetSource {
         Ok(out)
     }
 
+    /// The owned actors named in `wanted` (IDs, names or `username/name`), or all of them when
+    /// it is empty, in a deterministic order whatever order the API lists them in.
+    pub async fn selected_actors(&self, wanted: &[String]) -> Result<Vec<ActorInfo>, RuntimeError> {
+        let mut actors = self.my_actors().await?;
+        if !wanted.is_empty() {
+            actors.retain(|a| {
+                wanted
+                    .iter()
+                    .any(|w| w == &a.id || w == &a.name || *w == a.full_name())
+            });
+        }
+        actors.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        Ok(actors)
+    }
+
     /// The newest `limit` builds of an actor, in one request.
     pub async fn newest_builds(
         &self,
@@ -215,11 +230,11 @@ impl FleetSource {
         Ok(build.as_ref().and_then(build_definition))
     }
 
-    /// The build of the actor's newest successful run: the one callers demonstrably use.
-    pub async fn last_successful_run_build(
+    /// The actor's newest successful run, from the run list (one request).
+    async fn newest_successful_run(
         &self,
         actor_id: &str,
-    ) -> Result<Option<String>, RuntimeError> {
+    ) -> Result<Option<ActorRun>, RuntimeError> {
         let page = self
             .client
             .api()
@@ -238,7 +253,18 @@ impl FleetSource {
             )
             .await
             .map_err(|e| map_error(ops::LIST_RUNS, e))?;
-        Ok(page.items.first().and_then(|r| r.build_id.clone()))
+        Ok(page.items.into_iter().next())
+    }
+
+    /// The build of the actor's newest successful run: the one callers demonstrably use.
+    pub async fn last_successful_run_build(
+        &self,
+        actor_id: &str,
+    ) -> Result<Option<String>, RuntimeError> {
+        Ok(self
+            .newest_successful_run(actor_id)
+            .await?
+            .and_then(|r| r.build_id))
     }
 
     /// Details of the given runs, fetched concurrently, in the order given.
@@ -266,29 +292,8 @@ impl FleetSource {
         &self,
         tool_actor_id: &str,
     ) -> Result<Option<Value>, RuntimeError> {
-        let page = self
-            .client
-            .api()
-            .actor(tool_actor_id)
-            .runs()
-            .list(
-                ListOptions {
-                    offset: Some(0),
-                    limit: Some(1),
-                    desc: Some(true),
-                },
-                RunListOptions {
-                    status: vec!["SUCCEEDED".into()],
-                    ..Default::default()
-                },
-            )
-            .await
-            .map_err(|e| map_error(ops::LIST_RUNS, e))?;
-        let Some(store) = page
-            .items
-            .first()
-            .and_then(|r| r.default_key_value_store_id.clone())
-        else {
+        let run = self.newest_successful_run(tool_actor_id).await?;
+        let Some(store) = run.and_then(|r| r.default_key_value_store_id) else {
             return Ok(None);
         };
         let record = self

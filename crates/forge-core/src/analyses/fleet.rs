@@ -328,19 +328,6 @@ fn quantiles(h: &crate::histogram::LogHistogram) -> Quantiles {
     }
 }
 
-fn median(mut xs: Vec<f64>) -> Option<f64> {
-    if xs.is_empty() {
-        return None;
-    }
-    xs.sort_by(f64::total_cmp);
-    let m = xs.len() / 2;
-    Some(if xs.len() % 2 == 1 {
-        xs[m]
-    } else {
-        (xs[m - 1] + xs[m]) / 2.0
-    })
-}
-
 /// A candidate signal before multiple-testing control decides whether it stands.
 struct Candidate {
     actor: usize,
@@ -875,16 +862,15 @@ fn actor_report(
         .builds
         .iter()
         .max_by(|x, y| x.started_at.cmp(&y.started_at).then(x.id.cmp(&y.id)));
-    let memory_utilisation = median(
-        a.samples
-            .iter()
-            .filter_map(|s| match (s.mem_max_bytes, s.memory_mbytes) {
-                (Some(m), Some(mb)) if mb > 0 => Some(m / (mb as f64 * 1_048_576.0)),
-                _ => None,
-            })
-            .collect(),
-    )
-    .map(round4);
+    let utilisations: Vec<f64> = a
+        .samples
+        .iter()
+        .filter_map(|s| match (s.mem_max_bytes, s.memory_mbytes) {
+            (Some(m), Some(mb)) if mb > 0 => Some(m / (mb as f64 * 1_048_576.0)),
+            _ => None,
+        })
+        .collect();
+    let memory_utilisation = crate::stats::median(&utilisations).map(round4);
     let week_over_week = previous
         .and_then(|p| p.actors.get(&a.actor.id))
         .map(|p| ActorDelta {
