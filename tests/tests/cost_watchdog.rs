@@ -60,7 +60,14 @@ async fn cost_watchdog_finds_the_planted_cost_problems_with_their_dollar_figures
     let output = last_record(&emulator, "OUTPUT");
     let signals = last_record(&emulator, "SIGNALS");
     assert!(contract_violations("schemas/signals.schema.json", &signals).is_empty());
-    assert!(contract_violations("schemas/decision.schema.json", &output).is_empty());
+    let violations =
+        contract_violations("actors/cost-watchdog/schemas/output.schema.json", &output);
+    assert!(violations.is_empty(), "{violations:#?}");
+    let mut broken = output.clone();
+    broken["fleet"]["wasted"]["share"] = json!(1.5);
+    assert!(
+        !contract_violations("actors/cost-watchdog/schemas/output.schema.json", &broken).is_empty()
+    );
 
     let all: Vec<Value> = signals["signals"].as_array().unwrap().to_vec();
     let score = apifyforge::detection::score_with(
