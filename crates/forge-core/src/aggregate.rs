@@ -49,6 +49,29 @@ impl Windows {
     }
 }
 
+/// The windows as an OUTPUT states them, so a reader knows exactly which runs were counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WindowOut {
+    pub as_of: DateTime<Utc>,
+    pub days: u32,
+    pub current_start: DateTime<Utc>,
+    pub previous_start: DateTime<Utc>,
+    pub recent_start: DateTime<Utc>,
+}
+
+impl From<Windows> for WindowOut {
+    fn from(w: Windows) -> WindowOut {
+        WindowOut {
+            as_of: w.as_of,
+            days: w.days,
+            current_start: w.current_start(),
+            previous_start: w.range_start(),
+            recent_start: w.recent_start(),
+        }
+    }
+}
+
 /// Runs by terminal status, plus the ones still going.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -17,7 +17,7 @@
 //! does not say which run started a run (the run list carries `meta.origin` = ACTOR at best,
 //! never the parent's id), so nothing sound can be said about orphans.
 
-use crate::aggregate::{DayTotals, RunAggregate, StatusCounts, Windows, RECENT_DAYS};
+use crate::aggregate::{DayTotals, RunAggregate, StatusCounts, WindowOut, Windows, RECENT_DAYS};
 use crate::model::{ActorInfo, JobStatus, RunDetail, RunRecord};
 use crate::signal::{
     decide, rank, signal_id, Decision, Impact, Severity, Signal, Subject, SCHEMA_VERSION,
@@ -225,16 +225,6 @@ pub struct CostOutput {
     pub actors: Vec<ActorCost>,
     pub signals: Vec<Signal>,
     pub acknowledged: Vec<Signal>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct WindowOut {
-    pub as_of: DateTime<Utc>,
-    pub days: u32,
-    pub current_start: DateTime<Utc>,
-    pub previous_start: DateTime<Utc>,
-    pub recent_start: DateTime<Utc>,
 }
 
 /// The fleet's spend: the sum of its actors'.
@@ -774,13 +764,7 @@ pub fn analyze(config: &CostConfig, evidence: &CostEvidence) -> CostFindings {
         decision,
         reason_codes,
         summary,
-        window: WindowOut {
-            as_of,
-            days: windows.days,
-            current_start: windows.current_start(),
-            previous_start: windows.range_start(),
-            recent_start: windows.recent_start(),
-        },
+        window: WindowOut::from(windows),
         config: cfg,
         fleet,
         actors: reports,

@@ -1,7 +1,7 @@
 //! fleet-analytics: the fleet overview, the Fleet Health Score, week-over-week deltas, and
 //! signals for the clear problems. A function from evidence to findings; see [`analyze`].
 
-use crate::aggregate::{RunAggregate, StatusCounts, Windows, RECENT_DAYS};
+use crate::aggregate::{RunAggregate, StatusCounts, WindowOut, Windows, RECENT_DAYS};
 use crate::model::{ActorInfo, BuildInfo, JobStatus, RunDetail};
 use crate::signal::{
     decide, rank, signal_id, Decision, Impact, Severity, Signal, Subject, SCHEMA_VERSION,
@@ -133,16 +133,6 @@ pub struct FleetOutput {
     pub actors: Vec<ActorReport>,
     pub signals: Vec<Signal>,
     pub acknowledged: Vec<Signal>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct WindowOut {
-    pub as_of: DateTime<Utc>,
-    pub days: u32,
-    pub current_start: DateTime<Utc>,
-    pub previous_start: DateTime<Utc>,
-    pub recent_start: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -605,13 +595,7 @@ pub fn analyze(
         decision,
         reason_codes,
         summary,
-        window: WindowOut {
-            as_of,
-            days: windows.days,
-            current_start: windows.current_start(),
-            previous_start: windows.range_start(),
-            recent_start: windows.recent_start(),
-        },
+        window: WindowOut::from(windows),
         fleet,
         week_over_week,
         actors: reports,
