@@ -67,7 +67,7 @@ impl Tool for FleetAnalytics {
                 .iter()
                 .map(to_json)
                 .collect::<Result<_, _>>()?,
-            status: findings.output.summary.clone(),
+            status: findings.output.head.summary.clone(),
             cli_exit_code: 0,
             output,
         })

@@ -150,7 +150,7 @@ impl Tool for ReleaseGate {
             signals: signals_record(release_gate::TOOL, &findings.output.signals, &[]),
             snapshot: None,
             rows: findings.rows.clone(),
-            status: findings.output.summary.clone(),
+            status: findings.output.head.summary.clone(),
             cli_exit_code: if findings.output.verdict == Verdict::Block {
                 3
             } else {

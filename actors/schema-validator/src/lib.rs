@@ -89,7 +89,7 @@ impl Tool for SchemaValidator {
             ),
             snapshot: None,
             rows: findings.rows.clone(),
-            status: findings.output.summary.clone(),
+            status: findings.output.head.summary.clone(),
             cli_exit_code: 0,
             output: to_json(&findings.output)?,
         })

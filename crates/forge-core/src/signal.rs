@@ -81,6 +81,35 @@ pub enum Decision {
     Ignore,
 }
 
+/// The decision contract every tool's OUTPUT opens with (flattened into it): automation
+/// branches on `decision` and `reasonCodes`, people read `summary`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DecisionHead {
+    pub schema_version: u32,
+    pub tool: &'static str,
+    pub decision: Decision,
+    pub reason_codes: Vec<String>,
+    pub summary: String,
+}
+
+impl DecisionHead {
+    pub fn new(
+        tool: &'static str,
+        decision: Decision,
+        reason_codes: Vec<String>,
+        summary: String,
+    ) -> DecisionHead {
+        DecisionHead {
+            schema_version: SCHEMA_VERSION,
+            tool,
+            decision,
+            reason_codes,
+            summary,
+        }
+    }
+}
+
 /// The SIGNALS record every tool writes (`schemas/signals.schema.json`).
 pub fn signals_record(tool: &str, open: &[Signal], acknowledged: &[Signal]) -> serde_json::Value {
     serde_json::json!({

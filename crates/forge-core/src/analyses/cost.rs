@@ -19,9 +19,7 @@
 
 use crate::aggregate::{DayTotals, RunAggregate, StatusCounts, WindowOut, Windows, RECENT_DAYS};
 use crate::model::{ActorInfo, JobStatus, RunDetail, RunRecord};
-use crate::signal::{
-    decide, rank, signal_id, Decision, Impact, Severity, Signal, Subject, SCHEMA_VERSION,
-};
+use crate::signal::{decide, rank, signal_id, DecisionHead, Impact, Severity, Signal, Subject};
 use crate::stats::{
     benjamini_hochberg, median, modified_z, normal_sf, quantile_r8, student_t_quantile,
 };
@@ -213,11 +211,8 @@ pub struct CostEvidence {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CostOutput {
-    pub schema_version: u32,
-    pub tool: &'static str,
-    pub decision: Decision,
-    pub reason_codes: Vec<String>,
-    pub summary: String,
+    #[serde(flatten)]
+    pub head: DecisionHead,
     pub window: WindowOut,
     /// The settings the analysis ran with, after odd values fell back to the defaults.
     pub config: CostConfig,
@@ -759,11 +754,7 @@ pub fn analyze(config: &CostConfig, evidence: &CostEvidence) -> CostFindings {
     let (decision, reason_codes) = decide(&open);
     let summary = summary(&fleet, &open, windows.days);
     let output = CostOutput {
-        schema_version: SCHEMA_VERSION,
-        tool: TOOL,
-        decision,
-        reason_codes,
-        summary,
+        head: DecisionHead::new(TOOL, decision, reason_codes, summary),
         window: WindowOut::from(windows),
         config: cfg,
         fleet,
@@ -2197,6 +2188,7 @@ fn actor_row(r: &ActorCost, signals: &[Signal]) -> ActorRow {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::signal::Decision;
     use chrono::TimeZone;
 
     fn as_of() -> DateTime<Utc> {
@@ -2403,7 +2395,7 @@ mod tests {
         };
         let f = analyze_with(&config, actors);
         assert!(f.output.signals.is_empty(), "{:#?}", f.output.signals);
-        assert_eq!(f.output.decision, Decision::Ignore);
+        assert_eq!(f.output.head.decision, Decision::Ignore);
         assert_eq!(f.output.fleet.anomaly_family.tested, 12);
         assert_eq!(
             f.output.fleet.budget.as_ref().unwrap().status,
@@ -2432,7 +2424,7 @@ mod tests {
             "usd {usd} expected {expected}"
         );
         assert!(top.evidence["qValue"].as_f64().unwrap() <= 0.10);
-        assert_eq!(f.output.decision, Decision::ActNow);
+        assert_eq!(f.output.head.decision, Decision::ActNow);
 
         // The memory plant: 4,096 → 1,024 MB, half CPU-bound saves 37.5 % of the CU.
         assert_eq!(rules_of(&f, "fat"), ["CW-MEM-OVERPROVISIONED"]);
@@ -3029,6 +3021,7 @@ mod tests {
         assert_eq!(second.output.acknowledged[0].id, id);
         assert!(!second
             .output
+            .head
             .reason_codes
             .contains(&"CW-COST-ANOMALY".to_string()));
     }

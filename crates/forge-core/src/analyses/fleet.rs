@@ -4,7 +4,7 @@
 use crate::aggregate::{RunAggregate, StatusCounts, WindowOut, Windows, RECENT_DAYS};
 use crate::model::{ActorInfo, BuildInfo, JobStatus, RunDetail};
 use crate::signal::{
-    decide, rank, signal_id, Decision, Impact, Severity, Signal, Subject, SCHEMA_VERSION,
+    decide, rank, signal_id, DecisionHead, Impact, Severity, Signal, Subject, SCHEMA_VERSION,
 };
 use crate::stats::{benjamini_hochberg, binomial_upper_tail, shrunk_rate, wilson_interval};
 use chrono::{DateTime, Utc};
@@ -122,11 +122,8 @@ pub struct SignalSnapshot {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FleetOutput {
-    pub schema_version: u32,
-    pub tool: &'static str,
-    pub decision: Decision,
-    pub reason_codes: Vec<String>,
-    pub summary: String,
+    #[serde(flatten)]
+    pub head: DecisionHead,
     pub window: WindowOut,
     pub fleet: FleetTotals,
     pub week_over_week: Option<WeekOverWeek>,
@@ -590,11 +587,7 @@ pub fn analyze(
         windows.days
     );
     let output = FleetOutput {
-        schema_version: SCHEMA_VERSION,
-        tool: TOOL,
-        decision,
-        reason_codes,
-        summary,
+        head: DecisionHead::new(TOOL, decision, reason_codes, summary),
         window: WindowOut::from(windows),
         fleet,
         week_over_week,
@@ -977,6 +970,7 @@ fn week_over_week(previous: &FleetSnapshot, now: &FleetSnapshot) -> WeekOverWeek
 mod tests {
     use super::*;
     use crate::model::RunRecord;
+    use crate::signal::Decision;
     use chrono::{Duration, TimeZone};
 
     fn as_of() -> DateTime<Utc> {
@@ -1083,7 +1077,7 @@ mod tests {
         assert!(rules_of(&f, "ok1").is_empty() && rules_of(&f, "ok2").is_empty());
         let s = &f.output.signals[0];
         assert!(s.evidence["qValue"].as_f64().unwrap() <= 0.05);
-        assert_eq!(f.output.decision, Decision::ActNow);
+        assert_eq!(f.output.head.decision, Decision::ActNow);
     }
 
     #[test]
@@ -1194,7 +1188,7 @@ mod tests {
         let second = analyze(&config, &evidence, Some(&first.snapshot));
         assert!(second.output.signals.is_empty());
         assert_eq!(second.output.acknowledged[0].id, id);
-        assert_eq!(second.output.decision, Decision::Ignore);
+        assert_eq!(second.output.head.decision, Decision::Ignore);
         let wow = second.output.week_over_week.as_ref().unwrap();
         assert!(wow.new_signals.is_empty() && wow.resolved_signals.is_empty());
         assert_eq!(wow.health_score, 0.0);

@@ -12,7 +12,7 @@ use crate::model::{ActorInfo, BuildDefinition, JobStatus};
 use crate::schema::{
     diff, diff_dataset, diff_input, lint_input_schema, DiffConfig, Direction, Finding, Level,
 };
-use crate::signal::{signal_id, Decision, Impact, Severity, Signal, Subject, SCHEMA_VERSION};
+use crate::signal::{signal_id, Decision, DecisionHead, Impact, Severity, Signal, Subject};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -76,11 +76,8 @@ fn build_ref(b: &BuildDefinition) -> BuildRef {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GateOutput {
-    pub schema_version: u32,
-    pub tool: &'static str,
-    pub decision: Decision,
-    pub reason_codes: Vec<String>,
-    pub summary: String,
+    #[serde(flatten)]
+    pub head: DecisionHead,
     pub verdict: Verdict,
     pub actor_id: String,
     pub actor_name: String,
@@ -351,15 +348,16 @@ pub fn gate(config: &DiffConfig, evidence: &GateEvidence, now: DateTime<Utc>) ->
         })
         .collect();
     let output = GateOutput {
-        schema_version: SCHEMA_VERSION,
-        tool: TOOL,
-        decision: match verdict {
-            Verdict::Block => Decision::ActNow,
-            Verdict::Warn => Decision::Monitor,
-            Verdict::Pass => Decision::Ignore,
-        },
-        reason_codes,
-        summary,
+        head: DecisionHead::new(
+            TOOL,
+            match verdict {
+                Verdict::Block => Decision::ActNow,
+                Verdict::Warn => Decision::Monitor,
+                Verdict::Pass => Decision::Ignore,
+            },
+            reason_codes,
+            summary,
+        ),
         verdict,
         actor_id: evidence.actor.id.clone(),
         actor_name,

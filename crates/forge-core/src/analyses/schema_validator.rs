@@ -7,9 +7,7 @@ use crate::model::{ActorInfo, BuildDefinition, JobStatus};
 use crate::schema::{
     diff, diff_dataset, diff_input, lint_input_schema, DiffConfig, Direction, Finding, Level,
 };
-use crate::signal::{
-    decide, rank, signal_id, Decision, Impact, Severity, Signal, Subject, SCHEMA_VERSION,
-};
+use crate::signal::{decide, rank, signal_id, DecisionHead, Impact, Severity, Signal, Subject};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -62,11 +60,8 @@ pub struct ActorSchemaReport {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SchemaOutput {
-    pub schema_version: u32,
-    pub tool: &'static str,
-    pub decision: Decision,
-    pub reason_codes: Vec<String>,
-    pub summary: String,
+    #[serde(flatten)]
+    pub head: DecisionHead,
     pub actors: Vec<ActorSchemaReport>,
     pub signals: Vec<Signal>,
     pub acknowledged: Vec<Signal>,
@@ -286,11 +281,7 @@ pub fn analyze(
     );
     SchemaFindings {
         output: SchemaOutput {
-            schema_version: SCHEMA_VERSION,
-            tool: TOOL,
-            decision,
-            reason_codes,
-            summary,
+            head: DecisionHead::new(TOOL, decision, reason_codes, summary),
             actors: reports,
             signals: open,
             acknowledged: acked,
