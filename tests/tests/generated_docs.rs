@@ -2,7 +2,7 @@
 //! keeps them current (`APIFYFORGE_UPDATE_DOCS=1 cargo test -p forge-tests --test generated_docs`
 //! rewrites them).
 
-use forge_core::analyses::{cost, fleet, release_gate, schema_validator};
+use forge_core::analyses::{cost, fleet, probe, quality, release_gate, schema_validator};
 use forge_core::signal::rule_table_markdown;
 
 fn check(file: &str, expected: String) {
@@ -31,6 +31,15 @@ fn rule_tables_in_the_docs_are_current() {
     check(
         "cost-watchdog.md",
         rule_table_markdown(cost::TOOL, cost::RULES),
+    );
+    let quality_rules: Vec<(&str, &str, &str)> = quality::RULES
+        .iter()
+        .chain(probe::PROBE_RULES)
+        .copied()
+        .collect();
+    check(
+        "quality-monitor.md",
+        rule_table_markdown(quality::TOOL, &quality_rules),
     );
     let engine = format!(
         "# The schema engine: rules\n\n<!-- Generated from forge_core::schema::RULES by `APIFYFORGE_UPDATE_DOCS=1 cargo test`. Do not edit. -->\n\n\

@@ -219,6 +219,21 @@ pub async fn run_demo(options: &DemoOptions) -> anyhow::Result<DemoResult> {
         crate::detection::COST_WATCHDOG_ALSO_TRUE,
     ));
     runs.push(cost);
+    let mut quality = run_on_platform(
+        &emulator,
+        &token,
+        "quality-monitor",
+        "week-over-week regressions".into(),
+        json!({"asOf": as_of}),
+    )
+    .await?;
+    quality.score = Some(crate::detection::score_with(
+        &truth,
+        &all_signals(&quality.signals),
+        crate::detection::QUALITY_MONITOR,
+        crate::detection::QUALITY_MONITOR_ALSO_TRUE,
+    ));
+    runs.push(quality);
     // The gate on two releases the generator planted: one that breaks callers, one cosmetic.
     for (kind, why) in [
         ("schema-breaking-input", "a build that breaks its callers"),

@@ -62,6 +62,25 @@ pub const COST_WATCHDOG_ALSO_TRUE: &[(&str, &str)] = &[
     ("cost-jump", "CW-COST-ANOMALY"),
 ];
 
+/// Which quality-monitor rule detects which planted kind.
+pub const QUALITY_MONITOR: &[(&str, &str)] = &[
+    ("failure-regression", "QM-FAILURE-RATE"),
+    ("duration-regression", "QM-DURATION"),
+    ("empty-runs", "QM-EMPTY-RUNS"),
+];
+
+/// Regressions that other planted problems truly are: a failure spike is a failure-rate
+/// regression, and a run that takes longer on the same memory costs more.
+pub const QUALITY_MONITOR_ALSO_TRUE: &[(&str, &str)] = &[
+    ("duration-regression", "QM-COST-PER-RUN"),
+    ("failure-spike", "QM-FAILURE-RATE"),
+    ("no-success", "QM-FAILURE-RATE"),
+    ("cost-jump", "QM-COST-PER-RUN"),
+    ("cost-jump", "QM-DURATION"),
+    ("cost-spike", "QM-COST-PER-RUN"),
+    ("cost-spike", "QM-DURATION"),
+];
+
 /// Scores one tool's signals (objects with `rule` and `subject.actorId`, as in SIGNALS)
 /// against the planted problems of the kinds that tool detects (`rules`: kind → rule).
 pub fn score(truth: &GroundTruth, signals: &[Value], rules: &[(&str, &str)]) -> DetectionScore {

@@ -5,6 +5,7 @@ use cost_watchdog::CostWatchdog;
 use fleet_analytics::FleetAnalytics;
 use forge_runtime::actor::{RunOptions, Tool};
 use forge_runtime::{run_tool, Flow};
+use quality_monitor::QualityMonitor;
 use release_gate::ReleaseGate;
 use schema_validator::SchemaValidator;
 use std::path::PathBuf;
@@ -15,6 +16,7 @@ pub const TOOLS: &[&str] = &[
     SchemaValidator::NAME,
     ReleaseGate::NAME,
     CostWatchdog::NAME,
+    QualityMonitor::NAME,
 ];
 
 /// A tool's embedded input schema (for the emulator's copy of the published Actor).
@@ -24,6 +26,7 @@ pub fn input_schema(tool: &str) -> Option<&'static str> {
         SchemaValidator::NAME => SchemaValidator::INPUT_SCHEMA,
         ReleaseGate::NAME => ReleaseGate::INPUT_SCHEMA,
         CostWatchdog::NAME => CostWatchdog::INPUT_SCHEMA,
+        QualityMonitor::NAME => QualityMonitor::INPUT_SCHEMA,
         _ => return None,
     })
 }
@@ -35,6 +38,7 @@ pub fn permissions(tool: &str) -> &'static [forge_runtime::Permission] {
         SchemaValidator::NAME => SchemaValidator::PERMISSIONS,
         ReleaseGate::NAME => ReleaseGate::PERMISSIONS,
         CostWatchdog::NAME => CostWatchdog::PERMISSIONS,
+        QualityMonitor::NAME => QualityMonitor::PERMISSIONS,
         _ => &[],
     }
 }
@@ -47,6 +51,7 @@ pub async fn run(tool: &str, flow: Option<Flow>, input_file: Option<PathBuf>) ->
         SchemaValidator::NAME => run_tool(&SchemaValidator, options).await,
         ReleaseGate::NAME => run_tool(&ReleaseGate, options).await,
         CostWatchdog::NAME => run_tool(&CostWatchdog, options).await,
+        QualityMonitor::NAME => run_tool(&QualityMonitor, options).await,
         _ => return None,
     })
 }

@@ -8,6 +8,8 @@
 //! - [`model`]: runs, builds and actors, named as the Apify platform names them.
 //! - [`histogram`] and [`aggregate`]: streaming aggregation of run lists in bounded memory.
 //! - [`stats`]: intervals, exact tests and multiple-testing control.
+//! - [`changepoint`]: when a failure rate or a per-run metric changed (Bernoulli CUSUM, PELT,
+//!   E-divisive with t-tests).
 //! - [`permission`]: the five scoped token permissions and what each one enables.
 //! - [`signal`]: the common currency every tool speaks, and the decision contract of `OUTPUT`.
 //! - [`input`]: Apify input schemas: validation with defaults, errors that name the field.
@@ -22,6 +24,7 @@
 
 pub mod aggregate;
 pub mod analyses;
+pub mod changepoint;
 pub mod histogram;
 pub mod input;
 pub mod model;

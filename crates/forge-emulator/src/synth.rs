@@ -2,7 +2,7 @@
 //! some of them, plus the ground truth of what was planted (so analyses can be scored on
 //! precision and recall, not just "it ran").
 //!
-//! Three families of problems are planted, each on its own Actors (an Actor has at most one):
+//! Four families of problems are planted, each on its own Actors (an Actor has at most one):
 //!
 //! * run and build health ([`KINDS`]: about a quarter of the fleet), found by fleet-analytics;
 //! * schema problems ([`SCHEMA_KINDS`]: about a fifth), found by schema-validator and
@@ -13,14 +13,23 @@
 //!   SUCCEEDED build to the newest one (which succeeded too);
 //! * cost problems ([`COST_KINDS`]: one of each per about 25 Actors), found by cost-watchdog:
 //!   memory far above what runs use, a jump in daily spend, runs that keep timing out, a run
-//!   stuck in RUNNING. Their `details` are computed from the runs as written.
+//!   stuck in RUNNING. Their `details` are computed from the runs as written;
+//! * quality regressions ([`QUALITY_KINDS`]: about one per 25 Actors), found by quality-monitor:
+//!   from a moment `since` a few days ago, more runs fail, successful runs take longer, or a
+//!   share of them writes nothing, either on a new build (`cause` `"build"`) or with no build
+//!   anywhere near (`"drift"`: the target website changed). As many other Actors are pure-noise
+//!   controls ([`GroundTruth::controls`]): stationary, but noisier than the rest, and NOT
+//!   problems.
+//!
+//! [`SynthConfig::families`] switches families off (the others' choices stay as they were).
 //!
 //! Healthy Actors' runs peak at 60–95 % of their memory, time out about once in 200 runs, and
 //! have all finished by `now`; [`SynthConfig::clean`] gives a fleet of healthy Actors only.
 //!
 //! Everything derives from `SynthConfig::seed`: the same config gives byte-identical JSON.
-//! Schema and cost randomness come from generators of their own, so the runs of a seed do not
-//! depend on them (cost plants replace the runs of the Actors they go on, and nothing else).
+//! Schema, cost and quality randomness come from generators of their own, so the runs of a seed
+//! do not depend on them (cost and quality plants replace the runs of the Actors they go on, and
+//! nothing else).
 //! Runs are written straight to compact JSON text, so a million runs take seconds.
 
 use std::collections::BTreeMap;
@@ -117,8 +126,48 @@ pub const COST_KINDS: [&str; 4] = [
     KIND_TIMEOUT_WASTE,
     KIND_STUCK_RUN,
 ];
+/// From `since` (the exact moment is [`Planted::since`]), the failure rate (FAILED and TIMED-OUT
+/// runs over SUCCEEDED, FAILED and TIMED-OUT ones) is 0.15–0.35 above its usual 0–0.05: of the
+/// runs started at or after `since`, that share exactly fails. `details` (see
+/// [`QUALITY_KINDS`] for the common keys): `baselineFailureRate` and `failureRate`, the failure
+/// rates of the runs as written started before and at or after `since`.
+pub const KIND_FAILURE_REGRESSION: &str = "failure-regression";
+/// From `since`, SUCCEEDED runs take `details.factor` (1.4–2.0) times as long as before (the
+/// same log-normal noise, σ = 0.25, around a longer typical run); their cost follows (cost is
+/// memory × duration). `details`: `factor` (planted), `baselineMedianSecs` and `medianSecs`
+/// (medians of `stats.runTimeSecs` over the SUCCEEDED runs as written before and at or after
+/// `since`).
+pub const KIND_DURATION_REGRESSION: &str = "duration-regression";
+/// From `since`, a share (0.3–0.6) of the SUCCEEDED runs writes nothing: `usage.DATASET_WRITES`
+/// is 0 (5–499 on every other SUCCEEDED run of the fleet). `details`: `emptyShare` (empty
+/// SUCCEEDED runs at or after `since` over all SUCCEEDED runs then, as written), `emptyRuns`,
+/// `successfulRunsAfter`.
+pub const KIND_EMPTY_RUNS: &str = "empty-runs";
+/// Quality regressions, planted on Actors with no other plant (never low-traffic ones):
+/// `round(actors / 25)` from 10 Actors (at least one), or exactly [`SynthConfig::quality_plants`],
+/// cycling through these kinds and alternating the cause (build, drift, build, ...). `since` is 3–6
+/// days before `now` (at most half the history); the Actor runs at least 8 times a day, and at
+/// least [`QUALITY_MIN_RUNS_AFTER`] of its runs (all finished) start at or after `since`. Every
+/// one's `details` has `cause`: `"build"` (a new SUCCEEDED build, the newest, finished exactly at
+/// `since`, so every run from `since` runs it and no earlier one does; `buildNumber` and `buildId`
+/// name it) or `"drift"` (no build finished within [`QUALITY_BUILD_GUARD_DAYS`] of `since`, either
+/// side: the target website changed); and `runsAfter`, the runs started at or after `since`.
+pub const QUALITY_KINDS: [&str; 3] = [
+    KIND_FAILURE_REGRESSION,
+    KIND_DURATION_REGRESSION,
+    KIND_EMPTY_RUNS,
+];
+/// [`Control::kind`] of a pure-noise control: an Actor with a stationary but noisy history
+/// (failure rate 0.08–0.2, duration noise σ = 0.6, a couple of days with 3× the runs, one of
+/// them in the last 7 days), at least 8 runs a day. Not a problem: a quality monitor that
+/// reports it made a false discovery.
+pub const CONTROL_NOISE: &str = "noise";
+/// A drift-caused quality plant has no build finishing within this many days of `since`.
+pub const QUALITY_BUILD_GUARD_DAYS: i64 = 7;
+/// A quality plant has at least this many runs started at or after `since`.
+pub const QUALITY_MIN_RUNS_AFTER: usize = 20;
 /// Every kind a [`Planted`] can have.
-pub const ALL_KINDS: [&str; 13] = [
+pub const ALL_KINDS: [&str; 16] = [
     KIND_FAILURE_SPIKE,
     KIND_NO_SUCCESS,
     KIND_COST_JUMP,
@@ -132,6 +181,9 @@ pub const ALL_KINDS: [&str; 13] = [
     KIND_COST_SPIKE,
     KIND_TIMEOUT_WASTE,
     KIND_STUCK_RUN,
+    KIND_FAILURE_REGRESSION,
+    KIND_DURATION_REGRESSION,
+    KIND_EMPTY_RUNS,
 ];
 
 /// `details.change` of [`KIND_SCHEMA_BREAKING_INPUT`]: a property removed; a required property
@@ -182,6 +234,50 @@ pub struct SynthConfig {
     pub username: String,
     /// Plant nothing (of any kind): every Actor is healthy and the ground truth is empty.
     pub clean: bool,
+    /// Which families of problems to plant (all by default; `clean` plants none).
+    pub families: Families,
+    /// Exact number of quality plants (cycling [`QUALITY_KINDS`], alternating build/drift);
+    /// None: about 1 per 25 Actors (at least 1 from 10 Actors). As many noise controls go to
+    /// other Actors. Fewer when there are not enough free Actors.
+    pub quality_plants: Option<usize>,
+}
+
+/// Which families of problems [`generate`] plants. A family switched off leaves the others'
+/// choices (which Actors, which kinds) exactly as they would be with it on; the Actors it would
+/// have gone on are healthy instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Families {
+    /// Run and build health: [`KINDS`].
+    pub fleet: bool,
+    /// [`SCHEMA_KINDS`].
+    pub schema: bool,
+    /// [`COST_KINDS`].
+    pub cost: bool,
+    /// [`QUALITY_KINDS`], and the noise controls.
+    pub quality: bool,
+}
+
+impl Families {
+    /// Every family.
+    pub const ALL: Families = Families {
+        fleet: true,
+        schema: true,
+        cost: true,
+        quality: true,
+    };
+    /// No family: `Families { quality: true, ..Families::NONE }` plants quality problems only.
+    pub const NONE: Families = Families {
+        fleet: false,
+        schema: false,
+        cost: false,
+        quality: false,
+    };
+}
+
+impl Default for Families {
+    fn default() -> Self {
+        Families::ALL
+    }
 }
 
 impl Default for SynthConfig {
@@ -197,6 +293,8 @@ impl Default for SynthConfig {
                 .unwrap_or_default(),
             username: "demo-dev".to_owned(),
             clean: false,
+            families: Families::ALL,
+            quality_plants: None,
         }
     }
 }
@@ -208,6 +306,10 @@ pub struct GroundTruth {
     pub seed: u64,
     pub now: DateTime<Utc>,
     pub planted: Vec<Planted>,
+    /// Actors that look suspicious but have no problem (pure-noise controls of the quality
+    /// family), in fleet order. Never planted.
+    #[serde(default)]
+    pub controls: Vec<Control>,
 }
 
 impl GroundTruth {
@@ -222,6 +324,11 @@ impl GroundTruth {
             .filter(|p| p.actor_name == actor_name)
             .collect()
     }
+
+    /// The control an Actor (by name) is, if any.
+    pub fn control_of(&self, actor_name: &str) -> Option<&Control> {
+        self.controls.iter().find(|c| c.actor_name == actor_name)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -234,6 +341,16 @@ pub struct Planted {
     /// When the problem started (None for "stale").
     pub since: Option<DateTime<Utc>>,
     pub details: Value,
+}
+
+/// An Actor with no problem that a careless analysis may report (see [`CONTROL_NOISE`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Control {
+    pub actor_id: String,
+    pub actor_name: String,
+    /// [`CONTROL_NOISE`].
+    pub kind: String,
 }
 
 const SITES: [&str; 30] = [
@@ -367,6 +484,8 @@ struct Profile {
     schema_plant: Option<(&'static str, usize)>,
     /// A cost problem (one of [`COST_KINDS`]); only without `kind` and `schema_plant`.
     cost_plant: Option<&'static str>,
+    /// A quality plant or a noise control; only on an Actor with no other plant.
+    quality: Option<QualityRole>,
     rate: f64,
     memory_mb: u64,
     base_duration: f64,
@@ -393,6 +512,8 @@ struct RunPlan {
     timeout_secs: u64,
     /// Peak memory in MB; None draws it as 60–95 % of `memory_mb`.
     mem_max_mb: Option<f64>,
+    /// A SUCCEEDED run that wrote nothing (`usage.DATASET_WRITES` 0).
+    empty: bool,
 }
 
 /// Generates the fixture and the ground truth of what was planted.
@@ -414,10 +535,20 @@ pub fn generate(cfg: &SynthConfig) -> (Fixture, GroundTruth) {
         tokens,
         actors,
     };
+    let controls = profiles
+        .iter()
+        .filter(|p| p.quality == Some(QualityRole::Control))
+        .map(|p| Control {
+            actor_id: p.id.clone(),
+            actor_name: p.name.clone(),
+            kind: CONTROL_NOISE.to_owned(),
+        })
+        .collect();
     let truth = GroundTruth {
         seed: cfg.seed,
         now: cfg.now,
         planted,
+        controls,
     };
     (fixture, truth)
 }
@@ -635,6 +766,7 @@ fn plan_actors(cfg: &SynthConfig, rng: &mut StdRng) -> Vec<Profile> {
                 kind,
                 schema_plant: schema_plants[i],
                 cost_plant: None,
+                quality: None,
                 rate,
                 memory_mb,
                 base_duration,
@@ -646,6 +778,25 @@ fn plan_actors(cfg: &SynthConfig, rng: &mut StdRng) -> Vec<Profile> {
         })
         .collect();
     plan_cost_plants(cfg, &mut profiles, &low);
+    // Every family's choices are made as if all were on; a family switched off is taken back
+    // here, so the others' stay as they would be.
+    let families = cfg.families;
+    let had_plant: Vec<bool> = profiles
+        .iter()
+        .map(|p| p.kind.is_some() || p.schema_plant.is_some() || p.cost_plant.is_some())
+        .collect();
+    for p in &mut profiles {
+        if !families.fleet {
+            p.kind = None;
+        }
+        if !families.schema {
+            p.schema_plant = None;
+        }
+        if !families.cost {
+            p.cost_plant = None;
+        }
+    }
+    plan_quality_plants(cfg, &mut profiles, &low, &had_plant);
     profiles
 }
 
@@ -705,6 +856,11 @@ fn plan_builds(cfg: &SynthConfig, rng: &mut StdRng, p: &Profile) -> Vec<BuildPla
     // The newest build: recent for healthy Actors, long ago for stale ones.
     let newest_days_ago = match p.kind {
         Some(KIND_STALE) => uniform(rng, 200.0, 400.0).min(p.created_days_ago - 10.0),
+        // A quality plant's `since` is at most 6 days ago: no build within 7 days of it (a
+        // build-caused plant adds its own build at `since`).
+        _ if matches!(p.quality, Some(QualityRole::Plant { .. })) => {
+            uniform(rng, QUALITY_OLD_BUILDS_DAYS, 90.0).min(p.created_days_ago - 10.0)
+        }
         _ => uniform(rng, 3.0, 90.0).min(p.created_days_ago - 10.0),
     };
     let mut times: Vec<f64> = vec![p.created_days_ago - 0.01];
@@ -763,7 +919,13 @@ fn actor(
 ) -> (ActorFixture, Vec<Planted>) {
     let now = cfg.now;
     let span = cfg.days as f64;
-    let builds = plan_builds(cfg, rng, p);
+    // Quality plants and controls draw from a generator of their own (nothing else does).
+    let qrng = &mut StdRng::seed_from_u64(p.seed ^ QUALITY_SALT);
+    let quality = p.quality.map(|role| QualitySetup::draw(cfg, p, role, qrng));
+    let mut builds = plan_builds(cfg, rng, p);
+    if let Some(q) = &quality {
+        q.add_build(qrng, &mut builds);
+    }
     // From a generator of its own: the runs below do not depend on the schemas.
     let (schemas, schema_plant) = plan_schemas(p, &builds);
 
@@ -831,8 +993,14 @@ fn actor(
                 memory_mb,
                 timeout_secs: p.timeout_secs,
                 mem_max_mb: None,
+                empty: false,
             });
         }
+    }
+    // A quality plant or control replaces the runs (drawn above all the same: the generator
+    // moves on as for every Actor) with runs of its own.
+    if let Some(q) = &quality {
+        plans = q.runs(cfg, p, qrng);
     }
     ensure_planted_shape(rng, p, since, &mut plans, now);
 
@@ -840,9 +1008,13 @@ fn actor(
     let mut runs = Vec::with_capacity(plans.len());
     let mut datasets = BTreeMap::new();
     let mut buf = String::with_capacity(1400);
+    let mut written = Vec::new();
     for plan in &plans {
         buf.clear();
         let (run_id, dataset_id) = write_run(rng, &mut buf, p, user_id, &builds, plan);
+        if quality.is_some() {
+            written.extend(Written::read(&buf));
+        }
         runs.push(RawJson::from_string(buf.clone()).unwrap_or_else(|_| RawJson::from(Value::Null)));
         if let Ok(raw) = RawJson::from_string(canary_items(rng, &run_id)) {
             datasets.insert(dataset_id, raw);
@@ -852,6 +1024,9 @@ fn actor(
     // stay as they were) with runs from a generator of its own.
     let (mut memory_mb, mut timeout_secs) = (p.memory_mb, p.timeout_secs);
     let (mut success_rate, mut base_duration) = (1.0 - p.base_fail, p.base_duration);
+    if let Some(q) = &quality {
+        success_rate = 1.0 - q.base_fail;
+    }
     let mut cost_planted = None;
     if let Some(kind) = p.cost_plant {
         let c = cost_plant(cfg, user_id, p, kind, &builds);
@@ -929,7 +1104,8 @@ fn actor(
     let planted = planted_entry(p, since, spike_fail, cost_factor, &builds, now)
         .into_iter()
         .chain(schema_plant.map(|s| s.into_planted(p, &builds)))
-        .chain(cost_planted);
+        .chain(cost_planted)
+        .chain(quality.and_then(|q| q.planted(p, &builds, &written)));
     (
         ActorFixture {
             actor,
@@ -986,6 +1162,7 @@ fn ensure_planted_shape(
                     memory_mb: p.memory_mb,
                     timeout_secs: p.timeout_secs,
                     mem_max_mb: None,
+                    empty: false,
                 });
             }
         }
@@ -1111,6 +1288,7 @@ fn write_run(
     } else {
         rng.random_range(0..5u32)
     };
+    let items = if r.empty { 0 } else { items };
     let origin = pick_origin(rng, &p.origins);
     // Drawn in this order whatever the plan says, so healthy runs stay as they were.
     let ibl = rng.random_range(40..400u32);
@@ -1250,6 +1428,8 @@ struct Written {
     secs: f64,
     mem_max_mb: f64,
     usd: f64,
+    /// `usage.DATASET_WRITES`.
+    items: u64,
 }
 
 impl Written {
@@ -1262,6 +1442,7 @@ impl Written {
             secs: v["stats"]["runTimeSecs"].as_f64()?,
             mem_max_mb: v["stats"]["memMaxBytes"].as_f64()? / 1_048_576.0,
             usd: v["usageTotalUsd"].as_f64()?,
+            items: v["usage"]["DATASET_WRITES"].as_u64()?,
         })
     }
 }
@@ -1430,6 +1611,7 @@ fn cost_plant(
             memory_mb,
             timeout_secs,
             mem_max_mb,
+            empty: false,
         }
     };
     let time_out = |rng: &mut StdRng, r: &mut RunPlan| {
@@ -1513,6 +1695,7 @@ fn cost_plant(
             memory_mb,
             timeout_secs,
             mem_max_mb: None,
+            empty: false,
         };
         insert_by_start(&mut plans, run);
     }
@@ -1632,6 +1815,327 @@ fn cost_plant(
 fn recommended_mbytes(p95: f64, max: f64) -> u64 {
     let need = (1.2 * p95).max(1.05 * max).ceil().max(1.0) as u64;
     need.next_power_of_two().clamp(128, 32_768)
+}
+
+// ------------------------------------------------------------------------------------------------
+// Quality plants: failure, duration and empty-run regressions from a moment `since`, on a new
+// build or not; and pure-noise controls.
+
+/// Salt of the generators that draw everything quality-related (which Actors get a quality plant
+/// or are a control, and their runs), so quality plants leave every other Actor exactly as it was.
+const QUALITY_SALT: u64 = 0x9a11_7e57;
+/// Quality plants and controls run at least this often a day (on average).
+const QUALITY_MIN_RUNS_PER_DAY: f64 = 8.0;
+/// A quality plant's own builds are all at least this many days old (its `since` is at most 6
+/// days ago, and no build may finish within [`QUALITY_BUILD_GUARD_DAYS`] of it).
+const QUALITY_OLD_BUILDS_DAYS: f64 = 14.0;
+
+/// What the quality family does with an Actor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum QualityRole {
+    /// One of [`QUALITY_KINDS`]; `by_build`: caused by a new build (else by drift).
+    Plant { kind: &'static str, by_build: bool },
+    /// A pure-noise control ([`CONTROL_NOISE`]).
+    Control,
+}
+
+/// Which Actors get a quality plant or are a control (see [`QUALITY_KINDS`]): Actors with no
+/// other plant and not low-traffic; first those no family would plant, then those only a family
+/// switched off would have.
+fn plan_quality_plants(
+    cfg: &SynthConfig,
+    profiles: &mut [Profile],
+    low: &[bool],
+    had_plant: &[bool],
+) {
+    if cfg.clean || !cfg.families.quality {
+        return;
+    }
+    let n = profiles.len();
+    let count = cfg.quality_plants.unwrap_or(if n >= 10 {
+        ((n as f64 / 25.0).round() as usize).max(1)
+    } else {
+        0
+    });
+    let mut rng = StdRng::seed_from_u64(cfg.seed ^ QUALITY_SALT);
+    let free = |i: usize| {
+        let p = &profiles[i];
+        !low[i] && p.kind.is_none() && p.schema_plant.is_none() && p.cost_plant.is_none()
+    };
+    let mut pool: Vec<usize> = (0..n).filter(|&i| free(i) && !had_plant[i]).collect();
+    let mut spare: Vec<usize> = (0..n).filter(|&i| free(i) && had_plant[i]).collect();
+    shuffle(&mut rng, &mut pool);
+    shuffle(&mut rng, &mut spare);
+    pool.extend(spare);
+    let plants = count.min(pool.len());
+    for (j, &i) in pool.iter().take(plants).enumerate() {
+        profiles[i].quality = Some(QualityRole::Plant {
+            kind: QUALITY_KINDS[j % QUALITY_KINDS.len()],
+            by_build: j % 2 == 0,
+        });
+    }
+    for &i in pool.iter().skip(plants).take(count) {
+        profiles[i].quality = Some(QualityRole::Control);
+    }
+}
+
+/// A quality plant's or control's parameters, drawn from its own generator.
+struct QualitySetup {
+    role: QualityRole,
+    /// When the regression starts (plants only).
+    since: DateTime<Utc>,
+    rate: f64,
+    /// The failure rate before `since` (and throughout, but for a failure regression).
+    base_fail: f64,
+    /// A failure regression's failure rate from `since`.
+    failure_rate: f64,
+    /// A duration regression's factor on SUCCEEDED runs from `since` (else 1).
+    factor: f64,
+    /// An empty-runs plant's share of empty SUCCEEDED runs from `since` (else 0).
+    empty_share: f64,
+    /// σ of the log-normal noise on SUCCEEDED runs' duration.
+    sigma: f64,
+    /// Days of the history (0 the oldest) with 3× the runs (controls only).
+    burst_days: Vec<u32>,
+}
+
+impl QualitySetup {
+    fn draw(cfg: &SynthConfig, p: &Profile, role: QualityRole, rng: &mut StdRng) -> QualitySetup {
+        let since_days_ago = uniform(rng, 3.0, 6.0).min(cfg.days as f64 * 0.5);
+        let mut q = QualitySetup {
+            role,
+            since: cfg.now - days(since_days_ago),
+            rate: p.rate.max(QUALITY_MIN_RUNS_PER_DAY),
+            base_fail: p.base_fail,
+            failure_rate: p.base_fail,
+            factor: 1.0,
+            empty_share: 0.0,
+            sigma: 0.25,
+            burst_days: Vec::new(),
+        };
+        match role {
+            QualityRole::Plant {
+                kind: KIND_FAILURE_REGRESSION,
+                ..
+            } => {
+                q.base_fail = uniform(rng, 0.0, 0.05);
+                q.failure_rate = q.base_fail + uniform(rng, 0.15, 0.35);
+            }
+            QualityRole::Plant {
+                kind: KIND_DURATION_REGRESSION,
+                ..
+            } => q.factor = uniform(rng, 1.4, 2.0),
+            QualityRole::Plant { .. } => q.empty_share = uniform(rng, 0.3, 0.6),
+            QualityRole::Control => {
+                q.base_fail = uniform(rng, 0.08, 0.2);
+                q.sigma = 0.6;
+                // One bursty day in the last week, one anywhere in the history.
+                let d = cfg.days.max(1);
+                q.burst_days = vec![
+                    d - 1 - rng.random_range(0..d.min(7)),
+                    rng.random_range(0..d),
+                ];
+            }
+        }
+        q
+    }
+
+    /// A build-caused plant's new build: the next number, SUCCEEDED, finished exactly at
+    /// `since` (every older build is at least [`QUALITY_OLD_BUILDS_DAYS`] old).
+    fn add_build(&self, rng: &mut StdRng, builds: &mut Vec<BuildPlan>) {
+        if let QualityRole::Plant { by_build: true, .. } = self.role {
+            let secs = uniform(rng, 40.0, 400.0);
+            builds.push(BuildPlan {
+                id: new_id(rng),
+                number: format!("0.1.{}", builds.len() + 1),
+                started: self.since - Duration::milliseconds((secs * 1000.0) as i64),
+                finished: self.since,
+                succeeded: true,
+            });
+        }
+    }
+
+    /// The whole run history: day by day as for every Actor, with the regression from `since`.
+    fn runs(&self, cfg: &SynthConfig, p: &Profile, rng: &mut StdRng) -> Vec<RunPlan> {
+        let now = cfg.now;
+        let history_start = now - Duration::days(cfg.days as i64);
+        let plant = match self.role {
+            QualityRole::Plant { kind, .. } => Some(kind),
+            QualityRole::Control => None,
+        };
+        let since = self.since;
+        let timeout = p.timeout_secs as f64;
+        let make = |rng: &mut StdRng, start: DateTime<Utc>| {
+            let fail = self.base_fail;
+            let r = rng.random::<f64>();
+            let status = if r < fail {
+                "FAILED"
+            } else if r < fail + 0.005 {
+                "TIMED-OUT"
+            } else if r < fail + 0.01 {
+                "ABORTED"
+            } else {
+                "SUCCEEDED"
+            };
+            let noise = (self.sigma * normal(rng)).exp();
+            let factor = if plant.is_some() && start >= since {
+                self.factor
+            } else {
+                1.0
+            };
+            let duration = match status {
+                "SUCCEEDED" => p.base_duration * noise * factor,
+                "FAILED" => p.base_duration * uniform(rng, 0.05, 0.8),
+                "TIMED-OUT" => timeout,
+                _ => p.base_duration * uniform(rng, 0.1, 1.0),
+            };
+            RunPlan {
+                start,
+                status,
+                duration: duration.min(timeout),
+                memory_mb: p.memory_mb,
+                timeout_secs: p.timeout_secs,
+                mem_max_mb: None,
+                empty: false,
+            }
+        };
+        let mut plans: Vec<RunPlan> = Vec::new();
+        for d in 0..cfg.days {
+            let day_start = history_start + Duration::days(d as i64);
+            let burst = if self.burst_days.contains(&d) {
+                3.0
+            } else {
+                1.0
+            };
+            let n = poisson(rng, self.rate * burst);
+            let mut starts: Vec<i64> = (0..n).map(|_| rng.random_range(0..DAY_MS)).collect();
+            starts.sort_unstable();
+            for ms in starts {
+                let run = make(rng, day_start + Duration::milliseconds(ms));
+                if ends_before(&run, now) {
+                    plans.push(run);
+                }
+            }
+        }
+        let Some(kind) = plant else {
+            return plans;
+        };
+        let terminal = |r: &RunPlan| matches!(r.status, "SUCCEEDED" | "FAILED" | "TIMED-OUT");
+        // Enough runs after the change for it to be detectable at all.
+        let span_ms = (now - since).num_milliseconds().max(1);
+        for _ in 0..10_000 {
+            let after = plans
+                .iter()
+                .filter(|r| r.start >= since && terminal(r))
+                .count();
+            if after >= QUALITY_MIN_RUNS_AFTER {
+                break;
+            }
+            let at = since + Duration::milliseconds(rng.random_range(0..span_ms));
+            let run = make(rng, at);
+            if ends_before(&run, now) {
+                insert_by_start(&mut plans, run);
+            }
+        }
+        let after: Vec<usize> = (0..plans.len())
+            .filter(|&i| plans[i].start >= since && terminal(&plans[i]))
+            .collect();
+        let mut succeeded: Vec<usize> = after
+            .iter()
+            .copied()
+            .filter(|&i| plans[i].status == "SUCCEEDED")
+            .collect();
+        shuffle(rng, &mut succeeded);
+        match kind {
+            // Exactly the planted share fails from `since`.
+            KIND_FAILURE_REGRESSION => {
+                let target = (self.failure_rate * after.len() as f64).round() as usize;
+                let failed = after.len() - succeeded.len();
+                for &i in succeeded.iter().take(target.saturating_sub(failed)) {
+                    plans[i].status = "FAILED";
+                    plans[i].duration = p.base_duration * uniform(rng, 0.05, 0.8);
+                }
+            }
+            // Exactly the planted share of the successful runs writes nothing.
+            KIND_EMPTY_RUNS => {
+                let target = (self.empty_share * succeeded.len() as f64).round() as usize;
+                for &i in succeeded.iter().take(target) {
+                    plans[i].empty = true;
+                }
+            }
+            _ => {}
+        }
+        plans
+    }
+
+    /// The plant, with figures from the runs as written (None for a control).
+    fn planted(self, p: &Profile, builds: &[BuildPlan], written: &[Written]) -> Option<Planted> {
+        let QualityRole::Plant { kind, by_build } = self.role else {
+            return None;
+        };
+        let since = self.since;
+        let terminal =
+            |w: &&&Written| matches!(w.status.as_str(), "SUCCEEDED" | "FAILED" | "TIMED-OUT");
+        let (after, before): (Vec<&Written>, Vec<&Written>) = written
+            .iter()
+            .filter(|w| w.status != "RUNNING")
+            .partition(|w| w.start >= since);
+        let failure_rate = |runs: &[&Written]| {
+            let done: Vec<&&Written> = runs.iter().filter(terminal).collect();
+            let failed = done.iter().filter(|w| w.status != "SUCCEEDED").count();
+            round_to(failed as f64 / done.len().max(1) as f64, 4)
+        };
+        let successful = |runs: &[&Written]| -> Vec<f64> {
+            runs.iter()
+                .filter(|w| w.status == "SUCCEEDED")
+                .map(|w| w.secs)
+                .collect()
+        };
+        let mut details = Map::new();
+        details.insert(
+            "cause".into(),
+            json!(if by_build { "build" } else { "drift" }),
+        );
+        if let (true, Some(b)) = (by_build, builds.last()) {
+            details.insert("buildNumber".into(), json!(b.number));
+            details.insert("buildId".into(), json!(b.id));
+        }
+        match kind {
+            KIND_FAILURE_REGRESSION => {
+                details.insert("baselineFailureRate".into(), json!(failure_rate(&before)));
+                details.insert("failureRate".into(), json!(failure_rate(&after)));
+            }
+            KIND_DURATION_REGRESSION => {
+                details.insert("factor".into(), json!(round_to(self.factor, 3)));
+                details.insert(
+                    "baselineMedianSecs".into(),
+                    json!(round_to(median_of(successful(&before)), 3)),
+                );
+                details.insert(
+                    "medianSecs".into(),
+                    json!(round_to(median_of(successful(&after)), 3)),
+                );
+            }
+            _ => {
+                let ok: Vec<&&Written> = after.iter().filter(|w| w.status == "SUCCEEDED").collect();
+                let empty = ok.iter().filter(|w| w.items == 0).count();
+                details.insert(
+                    "emptyShare".into(),
+                    json!(round_to(empty as f64 / ok.len().max(1) as f64, 4)),
+                );
+                details.insert("emptyRuns".into(), json!(empty));
+                details.insert("successfulRunsAfter".into(), json!(ok.len()));
+            }
+        }
+        details.insert("runsAfter".into(), json!(after.len()));
+        Some(Planted {
+            actor_id: p.id.clone(),
+            actor_name: p.name.clone(),
+            kind: kind.to_owned(),
+            since: Some(since),
+            details: Value::Object(details),
+        })
+    }
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -2704,4 +3208,392 @@ fn plan_schemas(p: &Profile, builds: &[BuildPlan]) -> (Vec<BuildSchemas>, Option
         });
     }
     (out, plant)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+    use std::sync::OnceLock;
+
+    fn t(v: &Value) -> DateTime<Utc> {
+        v.as_str()
+            .and_then(|s| s.parse().ok())
+            .expect("a timestamp")
+    }
+
+    fn quality_only() -> SynthConfig {
+        SynthConfig {
+            actors: 200,
+            days: 30,
+            families: Families {
+                quality: true,
+                ..Families::NONE
+            },
+            quality_plants: Some(10),
+            ..SynthConfig::default()
+        }
+    }
+
+    /// The quality-only fleet of 200 Actors, generated once for the tests that read it.
+    fn quality_fleet() -> &'static (Fixture, GroundTruth) {
+        static FLEET: OnceLock<(Fixture, GroundTruth)> = OnceLock::new();
+        FLEET.get_or_init(|| generate(&quality_only()))
+    }
+
+    fn actor_of<'a>(fx: &'a Fixture, p: &Planted) -> &'a ActorFixture {
+        fx.actors
+            .iter()
+            .find(|a| a.id() == p.actor_id)
+            .expect("the planted Actor")
+    }
+
+    fn runs_of(a: &ActorFixture) -> Vec<Value> {
+        a.runs.iter().map(|r| r.to_value()).collect()
+    }
+
+    fn is_terminal(r: &Value) -> bool {
+        matches!(
+            r["status"].as_str(),
+            Some("SUCCEEDED" | "FAILED" | "TIMED-OUT")
+        )
+    }
+
+    fn failure_share(runs: &[&Value]) -> f64 {
+        let done: Vec<&&Value> = runs.iter().filter(|r| is_terminal(r)).collect();
+        let failed = done.iter().filter(|r| r["status"] != "SUCCEEDED").count();
+        failed as f64 / done.len().max(1) as f64
+    }
+
+    fn split(runs: &[Value], since: DateTime<Utc>) -> (Vec<&Value>, Vec<&Value>) {
+        runs.iter().partition(|r| t(&r["startedAt"]) < since)
+    }
+
+    #[test]
+    fn quality_only_fleet_plants_exactly_the_asked_quality_plants_and_controls() {
+        let (fx, truth) = quality_fleet();
+        assert_eq!(fx.actors.len(), 200);
+        assert_eq!(truth.planted.len(), 10, "{:#?}", truth.planted);
+        for p in &truth.planted {
+            assert!(QUALITY_KINDS.contains(&p.kind.as_str()), "{}", p.kind);
+            assert!(p.since.is_some());
+            assert!(matches!(
+                p.details["cause"].as_str(),
+                Some("build" | "drift")
+            ));
+        }
+        let count = |kind: &str| truth.planted.iter().filter(|p| p.kind == kind).count();
+        assert_eq!(count(KIND_FAILURE_REGRESSION), 4);
+        assert_eq!(count(KIND_DURATION_REGRESSION), 3);
+        assert_eq!(count(KIND_EMPTY_RUNS), 3);
+        for kind in [KIND_FAILURE_REGRESSION, KIND_DURATION_REGRESSION] {
+            for cause in ["build", "drift"] {
+                assert!(
+                    truth
+                        .planted
+                        .iter()
+                        .any(|p| p.kind == kind && p.details["cause"] == cause),
+                    "{kind} {cause}"
+                );
+            }
+        }
+        assert_eq!(truth.controls.len(), 10);
+        assert!(truth.controls.iter().all(|c| c.kind == CONTROL_NOISE));
+        let planted: HashSet<&str> = truth.planted.iter().map(|p| p.actor_id.as_str()).collect();
+        let controls: HashSet<&str> = truth.controls.iter().map(|c| c.actor_id.as_str()).collect();
+        assert_eq!(planted.len(), 10, "one plant per Actor");
+        assert_eq!(controls.len(), 10);
+        assert!(planted.is_disjoint(&controls));
+        for c in &truth.controls {
+            let a = fx
+                .actors
+                .iter()
+                .find(|a| a.id() == c.actor_id)
+                .expect("control");
+            assert_eq!(a.name(), c.actor_name);
+            assert_eq!(truth.control_of(&c.actor_name), Some(c));
+        }
+
+        let (again, truth_again) = generate(&quality_only());
+        assert_eq!(&truth_again, truth);
+        assert_eq!(again.to_json(), fx.to_json());
+        let back: GroundTruth = serde_json::from_str(&truth.to_json_pretty()).expect("parses");
+        assert_eq!(&back, truth);
+        // Ground truth written before controls existed still reads.
+        let old = json!({ "seed": 1, "now": "2026-11-23T00:00:00Z", "planted": [] });
+        let old: GroundTruth = serde_json::from_value(old).expect("parses");
+        assert!(old.controls.is_empty());
+    }
+
+    #[test]
+    fn build_plants_run_on_their_build_and_drift_plants_have_no_build_near() {
+        let (fx, truth) = quality_fleet();
+        let guard = Duration::days(QUALITY_BUILD_GUARD_DAYS);
+        for p in &truth.planted {
+            let a = actor_of(fx, p);
+            let since = p.since.expect("since");
+            assert!(
+                since >= truth.now - Duration::days(6) && since <= truth.now - Duration::days(3)
+            );
+            let runs = runs_of(a);
+            let (before, after) = split(&runs, since);
+            let terminal_after: Vec<&&Value> = after.iter().filter(|r| is_terminal(r)).collect();
+            assert!(
+                terminal_after.len() >= QUALITY_MIN_RUNS_AFTER,
+                "{}",
+                p.actor_name
+            );
+            assert_eq!(p.details["runsAfter"], json!(after.len()));
+            assert!(runs.iter().all(|r| r["status"] != "RUNNING"));
+            match p.details["cause"].as_str() {
+                Some("build") => {
+                    let number = p.details["buildNumber"].as_str().expect("buildNumber");
+                    let newest = a.builds.last().expect("builds");
+                    assert_eq!(newest["buildNumber"], number);
+                    assert_eq!(newest["id"], p.details["buildId"]);
+                    assert_eq!(newest["status"], "SUCCEEDED");
+                    assert_eq!(t(&newest["finishedAt"]), since);
+                    assert_eq!(number, format!("0.1.{}", a.builds.len()));
+                    assert_eq!(a.actor["taggedBuilds"]["latest"]["buildNumber"], number);
+                    assert!(
+                        after.iter().all(|r| r["buildNumber"] == number),
+                        "{}",
+                        p.actor_name
+                    );
+                    assert!(
+                        before.iter().all(|r| r["buildNumber"] != number),
+                        "{}",
+                        p.actor_name
+                    );
+                    assert!(!before.is_empty());
+                    // Every other build is long done.
+                    for b in &a.builds[..a.builds.len() - 1] {
+                        assert!(t(&b["finishedAt"]) < since - guard, "{}", p.actor_name);
+                    }
+                }
+                Some("drift") => {
+                    assert!(p.details.get("buildNumber").is_none());
+                    for b in &a.builds {
+                        let finished = t(&b["finishedAt"]);
+                        assert!(
+                            finished < since - guard || finished > since + guard,
+                            "{}: build {} finished {finished}",
+                            p.actor_name,
+                            b["buildNumber"]
+                        );
+                    }
+                }
+                other => panic!("cause {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn planted_quality_effects_are_real_in_the_written_runs() {
+        let (fx, truth) = quality_fleet();
+        for p in &truth.planted {
+            let a = actor_of(fx, p);
+            let since = p.since.expect("since");
+            let runs = runs_of(a);
+            let (before, after) = split(&runs, since);
+            let secs = |runs: &[&Value]| -> Vec<f64> {
+                runs.iter()
+                    .filter(|r| r["status"] == "SUCCEEDED")
+                    .map(|r| r["stats"]["runTimeSecs"].as_f64().expect("secs"))
+                    .collect()
+            };
+            let empty = |runs: &[&Value]| {
+                let ok: Vec<&&Value> = runs.iter().filter(|r| r["status"] == "SUCCEEDED").collect();
+                let empty = ok
+                    .iter()
+                    .filter(|r| r["usage"]["DATASET_WRITES"] == 0)
+                    .count();
+                empty as f64 / ok.len().max(1) as f64
+            };
+            let d = &p.details;
+            match p.kind.as_str() {
+                KIND_FAILURE_REGRESSION => {
+                    let (was, is) = (failure_share(&before), failure_share(&after));
+                    assert!(was <= 0.08, "{}: {was}", p.actor_name);
+                    assert!(is - was >= 0.12, "{}: {was} -> {is}", p.actor_name);
+                    assert_eq!(d["baselineFailureRate"], json!(round_to(was, 4)));
+                    assert_eq!(d["failureRate"], json!(round_to(is, 4)));
+                }
+                KIND_DURATION_REGRESSION => {
+                    let factor = d["factor"].as_f64().expect("factor");
+                    assert!((1.4..=2.0).contains(&factor));
+                    let (was, is) = (median_of(secs(&before)), median_of(secs(&after)));
+                    let ratio = is / was;
+                    assert!(
+                        ratio >= 1.25 && (0.75..=1.33).contains(&(ratio / factor)),
+                        "{}: ratio {ratio}, factor {factor}",
+                        p.actor_name
+                    );
+                    assert_eq!(d["medianSecs"], json!(round_to(is, 3)));
+                    assert_eq!(d["baselineMedianSecs"], json!(round_to(was, 3)));
+                    // Cost per run follows the duration.
+                    let usd = |runs: &[&Value]| {
+                        median_of(
+                            runs.iter()
+                                .filter(|r| r["status"] == "SUCCEEDED")
+                                .map(|r| r["usageTotalUsd"].as_f64().expect("usd"))
+                                .collect(),
+                        )
+                    };
+                    assert!(usd(&after) / usd(&before) >= 1.25, "{}", p.actor_name);
+                }
+                KIND_EMPTY_RUNS => {
+                    let share = empty(&after);
+                    assert!((0.29..=0.61).contains(&share), "{}: {share}", p.actor_name);
+                    assert_eq!(empty(&before), 0.0);
+                    assert_eq!(d["emptyShare"], json!(round_to(share, 4)));
+                    assert!(d["emptyRuns"].as_u64().expect("emptyRuns") >= 6);
+                }
+                other => panic!("kind {other}"),
+            }
+        }
+        // Controls: stationary, noisy, nothing empty.
+        for c in &truth.controls {
+            let a = fx
+                .actors
+                .iter()
+                .find(|a| a.id() == c.actor_id)
+                .expect("control");
+            let runs = runs_of(a);
+            let all: Vec<&Value> = runs.iter().collect();
+            let share = failure_share(&all);
+            assert!((0.05..=0.25).contains(&share), "{}: {share}", c.actor_name);
+            assert!(runs
+                .iter()
+                .all(|r| r["usage"]["DATASET_WRITES"] != 0 || r["status"] != "SUCCEEDED"));
+        }
+        // No other Actor has an empty successful run.
+        let quality: HashSet<&str> = truth.planted.iter().map(|p| p.actor_id.as_str()).collect();
+        for a in fx.actors.iter().filter(|a| !quality.contains(a.id())) {
+            assert!(runs_of(a)
+                .iter()
+                .all(|r| r["status"] != "SUCCEEDED" || r["usage"]["DATASET_WRITES"] != 0));
+        }
+    }
+
+    #[test]
+    fn quality_plants_leave_every_other_actor_as_it_was() {
+        let with = SynthConfig::default();
+        let without = SynthConfig {
+            families: Families {
+                quality: false,
+                ..Families::ALL
+            },
+            ..SynthConfig::default()
+        };
+        let (fx, truth) = generate(&with);
+        let (base, base_truth) = generate(&without);
+        assert!(base_truth.controls.is_empty());
+        assert!(base_truth
+            .planted
+            .iter()
+            .all(|p| !QUALITY_KINDS.contains(&p.kind.as_str())));
+        let quality: Vec<&Planted> = truth
+            .planted
+            .iter()
+            .filter(|p| QUALITY_KINDS.contains(&p.kind.as_str()))
+            .collect();
+        assert_eq!(quality.len(), 2, "round(40 / 25)");
+        assert_eq!(truth.controls.len(), 2);
+        let touched: HashSet<&str> = quality
+            .iter()
+            .map(|p| p.actor_id.as_str())
+            .chain(truth.controls.iter().map(|c| c.actor_id.as_str()))
+            .collect();
+        assert_eq!(touched.len(), 4);
+        // Neither plants nor controls go on Actors with another plant.
+        assert!(base_truth
+            .planted
+            .iter()
+            .all(|p| !touched.contains(p.actor_id.as_str())));
+        assert_eq!(fx.user, base.user);
+        assert_eq!(
+            serde_json::to_string(&fx.tokens).ok(),
+            serde_json::to_string(&base.tokens).ok()
+        );
+        assert_eq!(fx.actors.len(), base.actors.len());
+        let json = |a: &ActorFixture| serde_json::to_string(a).expect("serializes");
+        let mut same = 0;
+        for (a, b) in fx.actors.iter().zip(&base.actors) {
+            assert_eq!(a.id(), b.id());
+            if touched.contains(a.id()) {
+                assert_ne!(json(a), json(b), "{}", a.name());
+            } else {
+                assert_eq!(json(a), json(b), "{}", a.name());
+                same += 1;
+            }
+        }
+        assert_eq!(same, 36);
+        let others: Vec<&Planted> = truth
+            .planted
+            .iter()
+            .filter(|p| !QUALITY_KINDS.contains(&p.kind.as_str()))
+            .collect();
+        assert_eq!(others, base_truth.planted.iter().collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn switching_a_family_off_keeps_the_others_choices() {
+        let all = generate(&SynthConfig::default()).1;
+        for (families, kinds) in [
+            (
+                Families {
+                    fleet: false,
+                    ..Families::ALL
+                },
+                &KINDS[..],
+            ),
+            (
+                Families {
+                    schema: false,
+                    ..Families::ALL
+                },
+                &SCHEMA_KINDS[..],
+            ),
+            (
+                Families {
+                    cost: false,
+                    ..Families::ALL
+                },
+                &COST_KINDS[..],
+            ),
+        ] {
+            let cfg = SynthConfig {
+                families,
+                ..SynthConfig::default()
+            };
+            let (_, truth) = generate(&cfg);
+            let kept: Vec<(&str, &str)> = all
+                .planted
+                .iter()
+                .filter(|p| !kinds.contains(&p.kind.as_str()))
+                .map(|p| (p.actor_id.as_str(), p.kind.as_str()))
+                .collect();
+            let got: Vec<(&str, &str)> = truth
+                .planted
+                .iter()
+                .map(|p| (p.actor_id.as_str(), p.kind.as_str()))
+                .collect();
+            assert_eq!(got, kept, "{families:?}");
+            assert_eq!(truth.controls, all.controls);
+        }
+        let clean = generate(&SynthConfig {
+            clean: true,
+            quality_plants: Some(5),
+            ..SynthConfig::default()
+        })
+        .1;
+        assert!(clean.planted.is_empty() && clean.controls.is_empty());
+        let none = generate(&SynthConfig {
+            families: Families::NONE,
+            ..SynthConfig::default()
+        })
+        .1;
+        assert!(none.planted.is_empty() && none.controls.is_empty());
+    }
 }

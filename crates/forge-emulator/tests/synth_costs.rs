@@ -148,7 +148,7 @@ fn kinds_are_listed() {
     let all: HashSet<&str> = ALL_KINDS.iter().copied().collect();
     assert_eq!(
         all.len(),
-        KINDS.len() + SCHEMA_KINDS.len() + COST_KINDS.len()
+        KINDS.len() + SCHEMA_KINDS.len() + COST_KINDS.len() + synth::QUALITY_KINDS.len()
     );
     for k in KINDS.iter().chain(&SCHEMA_KINDS).chain(&COST_KINDS) {
         assert!(all.contains(k), "{k}");

@@ -743,10 +743,10 @@ fn schemas_do_not_disturb_the_rest_of_the_fleet() {
     for kind in KINDS {
         assert_eq!(truth.planted.iter().filter(|p| p.kind == kind).count(), 2);
     }
-    let not_cost = truth
-        .planted
-        .iter()
-        .filter(|p| !synth::COST_KINDS.contains(&p.kind.as_str()));
+    let not_cost = truth.planted.iter().filter(|p| {
+        !synth::COST_KINDS.contains(&p.kind.as_str())
+            && !synth::QUALITY_KINDS.contains(&p.kind.as_str())
+    });
     assert_eq!(not_cost.count(), 18);
     assert_eq!(fx.actors.len(), 40);
 }

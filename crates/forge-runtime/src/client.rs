@@ -72,6 +72,9 @@ pub mod ops {
 pub struct ApiClient {
     inner: Arc<ApifyClient>,
     counters: Arc<Counters>,
+    /// Kept for the one endpoint apify-client lacks (run-sync-get-dataset-items); it leaves
+    /// this type only as an Authorization header.
+    token: Arc<SecretString>,
 }
 
 impl std::fmt::Debug for ApiClient {
@@ -99,11 +102,29 @@ impl ApiClient {
         ApiClient {
             inner: Arc::new(inner),
             counters,
+            token: Arc::new(token.clone()),
         }
     }
 
     pub fn api(&self) -> &ApifyClient {
         &self.inner
+    }
+
+    /// Starts a run of `actor_id` with `input` and returns its dataset items, through
+    /// `run-sync-get-dataset-items` (see [`crate::owned::run_sync_get_dataset_items`]).
+    pub async fn run_sync_get_dataset_items(
+        &self,
+        actor_id: &str,
+        input: &serde_json::Value,
+    ) -> Result<Vec<serde_json::Value>, crate::owned::RunSyncError> {
+        self.counters.requests.fetch_add(1, Ordering::Relaxed);
+        crate::owned::run_sync_get_dataset_items(
+            self.inner.api_base_url(),
+            &self.token,
+            actor_id,
+            input,
+        )
+        .await
     }
 
     /// Requests sent so far, retries included.

@@ -51,6 +51,13 @@ pub struct FoldedRuns {
     pub read: u64,
 }
 
+/// Run list items read, and those that could not be (no status, no start time).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadCounts {
+    pub read: u64,
+    pub malformed: u64,
+}
+
 fn iso(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
@@ -126,6 +133,54 @@ impl FleetSource {
         Ok(page.items.iter().filter_map(build_info).collect())
     }
 
+    /// Reads an actor's runs started in `[start, end)`, newest first, a page of 1,000 at a
+    /// time, handing each readable item to `f` as it arrives: nothing is kept here, so what
+    /// `f` keeps decides the memory.
+    pub async fn for_each_run(
+        &self,
+        actor_id: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        mut f: impl FnMut(RunRecord),
+    ) -> Result<ReadCounts, RuntimeError> {
+        let mut counts = ReadCounts::default();
+        let mut offset = 0;
+        loop {
+            let page = self
+                .client
+                .api()
+                .actor(actor_id)
+                .runs()
+                .list(
+                    ListOptions {
+                        offset: Some(offset),
+                        limit: Some(PAGE),
+                        desc: Some(true),
+                    },
+                    RunListOptions {
+                        started_after: Some(iso(start)),
+                        started_before: Some(iso(end)),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .map_err(|e| map_error(ops::LIST_RUNS, e))?;
+            let count = page.items.len() as i64;
+            for run in &page.items {
+                counts.read += 1;
+                match run_record(run) {
+                    Some(r) => f(r),
+                    None => counts.malformed += 1,
+                }
+            }
+            offset += count;
+            if count == 0 || offset >= page.total {
+                break;
+            }
+        }
+        Ok(counts)
+    }
+
     /// Reads an actor's runs in the collection range of `windows`, newest first, folding
     /// each page into a [`RunAggregate`]; keeps the ids of the newest `sample` finished runs.
     pub async fn fold_runs(
@@ -143,63 +198,32 @@ impl FleetSource {
             malformed: 0,
             read: 0,
         };
-        let mut offset = 0;
-        loop {
-            let page = self
-                .client
-                .api()
-                .actor(actor_id)
-                .runs()
-                .list(
-                    ListOptions {
-                        offset: Some(offset),
-                        limit: Some(PAGE),
-                        desc: Some(true),
-                    },
-                    RunListOptions {
-                        started_after: Some(iso(windows.range_start())),
-                        started_before: Some(iso(windows.as_of)),
-                        ..Default::default()
-                    },
-                )
-                .await
-                .map_err(|e| map_error(ops::LIST_RUNS, e))?;
-            let count = page.items.len() as i64;
-            for run in &page.items {
-                folded.read += 1;
-                match run_record(run) {
-                    Some(r) => {
-                        // The list is newest first, so the first ids kept are the newest.
-                        let keep = |ids: &mut Vec<String>, cap: usize| {
-                            if ids.len() < cap {
-                                ids.push(r.id.clone());
-                            }
-                        };
-                        if r.status.is_terminal() {
-                            keep(&mut folded.newest_finished, sample.finished);
-                        }
-                        match r.status {
-                            JobStatus::Succeeded => {
-                                keep(&mut folded.newest_succeeded, sample.succeeded)
-                            }
-                            JobStatus::Failed | JobStatus::TimedOut => {
-                                keep(&mut folded.newest_failed, sample.failed)
-                            }
-                            s if !s.is_terminal() && folded.unfinished.len() < MAX_UNFINISHED => {
-                                folded.unfinished.push(r.clone())
-                            }
-                            _ => {}
-                        }
-                        folded.aggregate.add(&r);
+        let counts = self
+            .for_each_run(actor_id, windows.range_start(), windows.as_of, |r| {
+                // The list is newest first, so the first ids kept are the newest.
+                let keep = |ids: &mut Vec<String>, cap: usize| {
+                    if ids.len() < cap {
+                        ids.push(r.id.clone());
                     }
-                    None => folded.malformed += 1,
+                };
+                if r.status.is_terminal() {
+                    keep(&mut folded.newest_finished, sample.finished);
                 }
-            }
-            offset += count;
-            if count == 0 || offset >= page.total {
-                break;
-            }
-        }
+                match r.status {
+                    JobStatus::Succeeded => keep(&mut folded.newest_succeeded, sample.succeeded),
+                    JobStatus::Failed | JobStatus::TimedOut => {
+                        keep(&mut folded.newest_failed, sample.failed)
+                    }
+                    s if !s.is_terminal() && folded.unfinished.len() < MAX_UNFINISHED => {
+                        folded.unfinished.push(r.clone())
+                    }
+                    _ => {}
+                }
+                folded.aggregate.add(&r);
+            })
+            .await?;
+        folded.read = counts.read;
+        folded.malformed = counts.malformed;
         Ok(folded)
     }
 

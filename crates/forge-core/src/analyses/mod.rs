@@ -1,4 +1,6 @@
 pub mod cost;
 pub mod fleet;
+pub mod probe;
+pub mod quality;
 pub mod release_gate;
 pub mod schema_validator;
