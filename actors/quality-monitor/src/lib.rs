@@ -11,7 +11,7 @@ use forge_core::analyses::quality::{
 use forge_core::model::{ActorInfo, JobStatus};
 use forge_core::signal::signals_record;
 use forge_runtime::actor::{parse_input, to_json};
-use forge_runtime::owned::RunSyncError;
+use forge_runtime::owned::{RunSyncError, RunSyncOptions};
 use forge_runtime::source::FleetSource;
 use forge_runtime::{Context, Emission, Permission, RuntimeError, Tool};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
@@ -165,7 +165,14 @@ async fn run_probe(
     let started = std::time::Instant::now();
     let result = source
         .client
-        .run_sync_get_dataset_items(&found.id, &spec.input)
+        .run_sync_get_dataset_items(
+            &found.id,
+            &spec.input,
+            RunSyncOptions {
+                timeout_secs: spec.timeout_secs,
+                memory_mbytes: spec.memory_mbytes,
+            },
+        )
         .await;
     let duration_secs = Some(started.elapsed().as_secs_f64());
     let (status, items, error, run_id) = match result {

@@ -697,13 +697,17 @@ mod tests {
             hodges_lehmann(&[3.0], &[1.0, 2.0, 7.0], 0.9).unwrap().shift,
             1.0
         );
-        let x: Vec<f64> = (0..10).map(|i| (i * i) as f64).collect();
-        let y: Vec<f64> = (0..10).map(|j| 3.0 * j as f64).collect();
+        let x: Vec<f64> = (0..10).map(|i| 1.1 * (i * i) as f64).collect();
+        let y: Vec<f64> = (0..10).map(|j| std::f64::consts::PI * j as f64).collect();
         let mut diffs: Vec<f64> = x
             .iter()
             .flat_map(|a| y.iter().map(move |b| a - b))
             .collect();
         diffs.sort_by(f64::total_cmp);
+        assert!(
+            diffs.windows(2).all(|w| w[0] < w[1]),
+            "ties would hide an off-by-one"
+        );
         let hl = hodges_lehmann(&x, &y, 0.95).unwrap();
         assert_eq!(
             (hl.low, hl.high, hl.confidence),

@@ -116,13 +116,15 @@ impl ApiClient {
         &self,
         actor_id: &str,
         input: &serde_json::Value,
+        options: crate::owned::RunSyncOptions,
     ) -> Result<Vec<serde_json::Value>, crate::owned::RunSyncError> {
         self.counters.requests.fetch_add(1, Ordering::Relaxed);
-        crate::owned::run_sync_get_dataset_items(
+        crate::owned::run_sync_get_dataset_items_with(
             self.inner.api_base_url(),
             &self.token,
             actor_id,
             input,
+            options,
         )
         .await
     }

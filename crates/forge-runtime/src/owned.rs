@@ -127,14 +127,42 @@ pub async fn run_sync_get_dataset_items(
     actor_id: &str,
     input: &Value,
 ) -> Result<Vec<Value>, RunSyncError> {
+    run_sync_get_dataset_items_with(base_url, token, actor_id, input, RunSyncOptions::default())
+        .await
+}
+
+/// The run options of `run-sync-get-dataset-items` (its `timeout` and `memory` parameters);
+/// unset ones are the actor's defaults.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunSyncOptions {
+    pub timeout_secs: Option<u64>,
+    pub memory_mbytes: Option<u32>,
+}
+
+/// [`run_sync_get_dataset_items`] with run options.
+pub async fn run_sync_get_dataset_items_with(
+    base_url: &str,
+    token: &secrecy::SecretString,
+    actor_id: &str,
+    input: &Value,
+    options: RunSyncOptions,
+) -> Result<Vec<Value>, RunSyncError> {
     use secrecy::ExposeSecret;
     let url = format!(
         "{}/v2/actors/{}/run-sync-get-dataset-items",
         base_url.trim_end_matches('/').trim_end_matches("/v2"),
         actor_id.replacen('/', "~", 1)
     );
+    let mut query: Vec<(&str, String)> = Vec::new();
+    if let Some(t) = options.timeout_secs {
+        query.push(("timeout", t.to_string()));
+    }
+    if let Some(m) = options.memory_mbytes {
+        query.push(("memory", m.to_string()));
+    }
     let response = reqwest::Client::new()
         .post(url)
+        .query(&query)
         .bearer_auth(token.expose_secret())
         .json(input)
         .timeout(std::time::Duration::from_secs(330))
