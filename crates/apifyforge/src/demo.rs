@@ -184,10 +184,11 @@ pub async fn run_demo(options: &DemoOptions) -> anyhow::Result<DemoResult> {
         json!({"asOf": as_of}),
     )
     .await?;
-    fleet.score = Some(score(
+    fleet.score = Some(crate::detection::score_with(
         &truth,
         &all_signals(&fleet.signals),
         crate::detection::FLEET_ANALYTICS,
+        crate::detection::FLEET_ANALYTICS_ALSO_TRUE,
     ));
     runs.push(fleet);
     let mut schemas = run_on_platform(

@@ -15,6 +15,12 @@ pub const FLEET_ANALYTICS: &[(&str, &str)] = &[
     ("stale", "FA-STALE-BUILD"),
 ];
 
+/// Regressions planted for quality-monitor that fleet-analytics truly sees too.
+pub const FLEET_ANALYTICS_ALSO_TRUE: &[(&str, &str)] = &[
+    ("failure-regression", "FA-FAILURE-SPIKE"),
+    ("duration-regression", "FA-COST-JUMP"),
+];
+
 /// Which schema-validator rule detects which planted kind.
 pub const SCHEMA_VALIDATOR: &[(&str, &str)] = &[
     ("schema-breaking-input", "SV-BREAKING-INPUT-CHANGE"),
@@ -60,6 +66,8 @@ pub const COST_WATCHDOG_ALSO_TRUE: &[(&str, &str)] = &[
     ("no-success", "CW-WASTED-SPEND"),
     ("failure-spike", "CW-WASTED-SPEND"),
     ("cost-jump", "CW-COST-ANOMALY"),
+    ("duration-regression", "CW-COST-ANOMALY"),
+    ("failure-regression", "CW-WASTED-SPEND"),
 ];
 
 /// Which quality-monitor rule detects which planted kind.

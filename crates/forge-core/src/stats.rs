@@ -322,9 +322,12 @@ fn mann_whitney_null_lower(m: usize, n: usize, t: usize) -> (f64, f64) {
             let (before, from_i) = rows.split_at_mut(i * width);
             let prev = &before[(i - 1) * width..];
             let cur = &mut from_i[..width];
-            for u in 0..=(i * j).min(t) {
-                let via_x = if u >= j { prev[u - j] } else { 0.0 };
-                cur[u] = w_x * via_x + w_y * cur[u];
+            // u < j cannot come from the x branch (it adds j); u >= j reads prev[u - j].
+            let top = (i * j).min(t);
+            let (below_j, from_j) = cur[..=top].split_at_mut(j.min(top + 1));
+            below_j.iter_mut().for_each(|c| *c *= w_y);
+            for (c, p) in from_j.iter_mut().zip(prev) {
+                *c = w_x * p + w_y * *c;
             }
         }
     }
