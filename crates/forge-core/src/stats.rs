@@ -234,8 +234,8 @@ pub struct MannWhitney {
 }
 
 /// Largest `n_x * n_y` for which [`mann_whitney`] uses the exact null distribution. Its cost
-/// grows as `(n_x·n_y)²`: at this bound it stays near a millisecond, and the normal
-/// approximation is already accurate to about 1e-3 when both samples have 50 values.
+/// grows as `(n_x·n_y)²`: under a millisecond here (50 × 50), 8 ms at 100 × 100; and at 50 × 50
+/// the normal approximation's p-values are already within 1e-3 (absolute) of the exact ones.
 pub const MANN_WHITNEY_EXACT_MAX_PAIRS: usize = 2_500;
 
 /// Mann–Whitney U test. Exact null distribution (counting DP) when there are no ties and
