@@ -419,7 +419,7 @@ pub fn welch_t(x: &[f64], y: &[f64]) -> Option<Welch> {
     }
     let ((nx, mean_x, var_x), (ny, mean_y, var_y)) = (moments(x), moments(y));
     let (a, b) = (var_x / nx, var_y / ny);
-    if !(a + b > 0.0) {
+    if (a + b).is_nan() || a + b <= 0.0 {
         return None;
     }
     let t = (mean_x - mean_y) / (a + b).sqrt();

@@ -25,16 +25,46 @@ impl OwnedRun {
     }
 }
 
+/// How to start a run; unset fields are the actor's defaults.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StartOptions {
+    /// A build number or tag.
+    pub build: Option<String>,
+    pub memory_mbytes: Option<u32>,
+    pub timeout_secs: Option<u64>,
+    /// The most a pay-per-event run may charge.
+    pub max_total_charge_usd: Option<f64>,
+}
+
 /// Starts a run of `actor_id` with `input`; the returned handle is the only key to its data.
 pub async fn start_run(
     client: &ApiClient,
     actor_id: &str,
     input: &Value,
 ) -> Result<OwnedRun, RuntimeError> {
+    start_run_with(client, actor_id, input, &StartOptions::default()).await
+}
+
+/// [`start_run`] with a build, memory, timeout or charge limit.
+pub async fn start_run_with(
+    client: &ApiClient,
+    actor_id: &str,
+    input: &Value,
+    options: &StartOptions,
+) -> Result<OwnedRun, RuntimeError> {
     let run = client
         .api()
         .actor(actor_id)
-        .start(Some(input), ActorStartOptions::default())
+        .start(
+            Some(input),
+            ActorStartOptions {
+                build: options.build.clone(),
+                memory_mbytes: options.memory_mbytes.map(i64::from),
+                run_timeout_secs: options.timeout_secs.map(|t| t as i64),
+                max_total_charge_usd: options.max_total_charge_usd,
+                ..Default::default()
+            },
+        )
         .await
         .map_err(|e| map_error(ops::START_RUN, e))?;
     let missing = |what: &str| RuntimeError::Api {
@@ -67,6 +97,21 @@ pub async fn wait_for_finish(
         .await
         .map_err(|e| map_error(ops::GET_RUN, e))?;
     Ok(r.status.unwrap_or_default())
+}
+
+/// Waits until the run finishes (or `max_secs` pass) and returns its details.
+pub async fn wait_for_run(
+    client: &ApiClient,
+    run: &OwnedRun,
+    max_secs: i64,
+) -> Result<Option<forge_core::model::RunDetail>, RuntimeError> {
+    let r = client
+        .api()
+        .run(run.run_id())
+        .wait_for_finish(Some(max_secs))
+        .await
+        .map_err(|e| map_error(ops::GET_RUN, e))?;
+    Ok(crate::source::run_detail(&r))
 }
 
 /// The items of the default dataset of a run we started.
