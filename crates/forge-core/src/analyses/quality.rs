@@ -1697,7 +1697,7 @@ mod tests {
                 empty,
             ));
         }
-        runs.sort_by(|a, b| b.0.started_at.cmp(&a.0.started_at));
+        runs.sort_by_key(|r| std::cmp::Reverse(r.0.started_at));
         let mut series = RunSeries::new(w, 60);
         for (r, _) in &runs {
             series.add(r);
