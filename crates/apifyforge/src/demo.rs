@@ -235,6 +235,48 @@ pub async fn run_demo(options: &DemoOptions) -> anyhow::Result<DemoResult> {
         crate::detection::QUALITY_MONITOR_ALSO_TRUE,
     ));
     runs.push(quality);
+    // ab-tester: a build planted to fail more, from history (no spend), and an experiment on
+    // the planted A/B difference, within a budget.
+    if let Some(p) = truth
+        .planted
+        .iter()
+        .find(|p| p.kind == "failure-regression" && p.details["cause"] == "build")
+    {
+        runs.push(
+            run_on_platform(
+                &emulator,
+                &token,
+                "ab-tester",
+                format!(
+                    "{}: build {} against the build before it, from history",
+                    p.actor_name,
+                    p.details["buildNumber"].as_str().unwrap_or("?")
+                ),
+                json!({"actor": p.actor_name, "asOf": as_of, "windowDays": 30}),
+            )
+            .await?,
+        );
+    }
+    if let Some(p) = truth.planted.iter().find(|p| p.kind == "ab-difference") {
+        let (a, b) = (&p.details["buildA"], &p.details["buildB"]);
+        runs.push(
+            run_on_platform(
+                &emulator,
+                &token,
+                "ab-tester",
+                format!(
+                    "{}: an experiment, build {a} against {b}, $10 at most",
+                    p.actor_name
+                ),
+                json!({
+                    "actor": p.actor_name, "mode": "experiment",
+                    "variantA": {"build": a}, "variantB": {"build": b},
+                    "maxRuns": 200, "maxBudgetUsd": 10, "runTimeoutSecs": 3600
+                }),
+            )
+            .await?,
+        );
+    }
     // The gate on two releases the generator planted: one that breaks callers, one cosmetic.
     for (kind, why) in [
         ("schema-breaking-input", "a build that breaks its callers"),

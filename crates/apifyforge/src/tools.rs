@@ -1,6 +1,7 @@
 //! The Actors this binary can act as: the emulator starts `apifyforge actor <tool>` when it
 //! plays the platform, and `apifyforge run <tool>` is the CLI flow. Same code either way.
 
+use ab_tester::AbTester;
 use cost_watchdog::CostWatchdog;
 use fleet_analytics::FleetAnalytics;
 use forge_runtime::actor::{RunOptions, Tool};
@@ -17,6 +18,7 @@ pub const TOOLS: &[&str] = &[
     ReleaseGate::NAME,
     CostWatchdog::NAME,
     QualityMonitor::NAME,
+    AbTester::NAME,
 ];
 
 /// A tool's embedded input schema (for the emulator's copy of the published Actor).
@@ -27,6 +29,7 @@ pub fn input_schema(tool: &str) -> Option<&'static str> {
         ReleaseGate::NAME => ReleaseGate::INPUT_SCHEMA,
         CostWatchdog::NAME => CostWatchdog::INPUT_SCHEMA,
         QualityMonitor::NAME => QualityMonitor::INPUT_SCHEMA,
+        AbTester::NAME => AbTester::INPUT_SCHEMA,
         _ => return None,
     })
 }
@@ -39,6 +42,7 @@ pub fn permissions(tool: &str) -> &'static [forge_runtime::Permission] {
         ReleaseGate::NAME => ReleaseGate::PERMISSIONS,
         CostWatchdog::NAME => CostWatchdog::PERMISSIONS,
         QualityMonitor::NAME => QualityMonitor::PERMISSIONS,
+        AbTester::NAME => AbTester::PERMISSIONS,
         _ => &[],
     }
 }
@@ -52,6 +56,7 @@ pub async fn run(tool: &str, flow: Option<Flow>, input_file: Option<PathBuf>) ->
         ReleaseGate::NAME => run_tool(&ReleaseGate, options).await,
         CostWatchdog::NAME => run_tool(&CostWatchdog, options).await,
         QualityMonitor::NAME => run_tool(&QualityMonitor, options).await,
+        AbTester::NAME => run_tool(&AbTester, options).await,
         _ => return None,
     })
 }

@@ -14,6 +14,8 @@
 //! - [`signal`]: the common currency every tool speaks, and the decision contract of `OUTPUT`.
 //! - [`input`]: Apify input schemas: validation with defaults, errors that name the field.
 //! - [`schema`]: breaking changes between two schemas (input, dataset, output) and the input-schema lint.
+//! - [`experiment`]: A/B tests of two actor variants (success rate, relative and log-ratio lift,
+//!   SRM, power, always-valid intervals, the verdict).
 //! - [`analyses`]: one module per tool.
 //!
 //! ```
@@ -25,6 +27,7 @@
 pub mod aggregate;
 pub mod analyses;
 pub mod changepoint;
+pub mod experiment;
 pub mod histogram;
 pub mod input;
 pub mod model;

@@ -194,17 +194,64 @@ impl ActorFixture {
 }
 
 /// How a simulated new run behaves (used when no `actor_commands` entry exists for the Actor).
+///
+/// A simulated run finishes as soon as it starts (in wall-clock time) and reports the figures
+/// drawn here. Every field is optional in the fixture JSON (camelCase names); the fields added
+/// after the first four are left out of the JSON when they have their default, so older
+/// fixtures read and write the same.
+///
+/// A run of build `b` with `m` MB of memory (the `build` and `memory` query parameters, else
+/// the Actor's `defaultRunOptions`; `ref` = `defaultRunOptions.memoryMbytes`, else 1024) and
+/// the override `o = builds[b]` (if any):
+///
+/// * SUCCEEDED with probability `o.success_rate` (else [`Behavior::success_rate`]), else
+///   FAILED with exit code 1;
+/// * run time `duration_secs × o.duration_factor × (cpu_share × ref/m + 1 − cpu_share) ×
+///   exp(duration_sigma × z)`, `z` standard normal (so `duration_secs` is the median); a run
+///   time above the run's timeout makes the run TIMED-OUT after exactly the timeout, whatever
+///   the success draw said. FAILED runs report the same run time as SUCCEEDED ones;
+/// * `usageTotalUsd`: `usd_per_run` when it is not 0 or when `usd_per_compute_unit` is 0
+///   (the fixed price of old fixtures), else `m/1024 × run time/3600 × usd_per_compute_unit`
+///   (1 compute unit = 1 GB-hour);
+/// * dataset items: without `items_per_run`, the `items` as they are, whatever the status (as
+///   before); with it, a SUCCEEDED run writes `n` items, `n` uniform in
+///   `[lo × o.items_factor, hi × o.items_factor]` (rounded), cycling the `items` templates and
+///   adding a hidden field `"#": i` (0-based index; `#` fields are dropped by `clean=1`); a
+///   template that is not an object is written as `{"#": i, "value": template}`, no templates
+///   give `{"#": i}`; FAILED and TIMED-OUT runs write nothing. `usage.DATASET_WRITES` is the
+///   number written.
+///
+/// The random draws are seeded: see the emulator's `EmulatorConfig::seed`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Behavior {
     /// Probability in [0, 1] that a run SUCCEEDS (otherwise it FAILS with exit code 1).
     pub success_rate: f64,
-    /// Reported run time in seconds.
+    /// Reported run time in seconds (the median when `duration_sigma` > 0), at the reference
+    /// memory.
     pub duration_secs: f64,
-    /// Reported `usageTotalUsd` of a run.
+    /// Reported `usageTotalUsd` of a run (a fixed price; see `usd_per_compute_unit`).
     pub usd_per_run: f64,
-    /// Items written to the run's default dataset.
+    /// Items written to the run's default dataset (templates when `items_per_run` is set).
     pub items: Vec<Value>,
+    /// σ of the log-normal noise of the run time (0: always `duration_secs`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub duration_sigma: f64,
+    /// `[lo, hi]`: a SUCCEEDED run writes a number of items drawn uniformly in this range
+    /// (inclusive). None: `items` as they are.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub items_per_run: Option<(u32, u32)>,
+    /// Share in [0, 1] of the run time that scales inversely with memory (CPU-bound work: an
+    /// Actor gets CPU in proportion to its memory); the rest does not depend on memory.
+    /// 0: memory does not change the run time.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub cpu_share: f64,
+    /// USD per compute unit (1 GB-hour) of a run, used when `usd_per_run` is 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub usd_per_compute_unit: f64,
+    /// Build number (e.g. `0.1.3`) -> how runs of that build differ.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub builds: BTreeMap<String, BuildBehavior>,
 }
 
 impl Default for Behavior {
@@ -214,8 +261,33 @@ impl Default for Behavior {
             duration_secs: 1.0,
             usd_per_run: 0.0,
             items: Vec::new(),
+            duration_sigma: 0.0,
+            items_per_run: None,
+            cpu_share: 0.0,
+            usd_per_compute_unit: 0.0,
+            builds: BTreeMap::new(),
         }
     }
+}
+
+/// How the simulated runs of one build differ from the Actor's [`Behavior`] (each field: None
+/// keeps the Actor's value).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct BuildBehavior {
+    /// Replaces [`Behavior::success_rate`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub success_rate: Option<f64>,
+    /// Multiplies the run time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_factor: Option<f64>,
+    /// Multiplies both ends of [`Behavior::items_per_run`] (no effect without it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub items_factor: Option<f64>,
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
 }
 
 /// A JSON value kept as its compact text.

@@ -36,7 +36,8 @@ use tokio::task::JoinHandle;
 
 pub use error::EmulatorError;
 pub use fixture::{
-    ActorFixture, Behavior, Fixture, FixtureError, Permission, Permissions, RawJson, TokenSpec,
+    ActorFixture, Behavior, BuildBehavior, Fixture, FixtureError, Permission, Permissions, RawJson,
+    TokenSpec,
 };
 
 /// How the emulator behaves beyond what the fixture says.
@@ -58,7 +59,18 @@ pub struct EmulatorConfig {
     /// the run (Apify's "Restricted" run-token mode), so a token without Storages: Write makes
     /// the run fail at its save step, as the data-access model says.
     pub run_token_default_storages: bool,
+    /// Seed of the random draws of simulated runs (Actors with a fixture `behavior` and no
+    /// `actor_commands` entry). Each such run draws from its own generator, seeded from this
+    /// seed, the Actor's id, the run's build number and memory, and how many simulated runs of
+    /// that same (Actor, build, memory) this emulator started before it: the same sequence of
+    /// run starts gives the same outcomes (status, run time, cost, items), whatever the timing
+    /// and however starts of other variants interleave. Run ids are not reproducible (they come
+    /// from a clock-seeded generator). Default [`DEFAULT_SEED`].
+    pub seed: u64,
 }
+
+/// [`EmulatorConfig::seed`] by default.
+pub const DEFAULT_SEED: u64 = 0x5eed_a9f0_12e5;
 
 impl Default for EmulatorConfig {
     fn default() -> Self {
@@ -69,6 +81,7 @@ impl Default for EmulatorConfig {
             latency: None,
             extra_env: Vec::new(),
             run_token_default_storages: false,
+            seed: DEFAULT_SEED,
         }
     }
 }
@@ -117,7 +130,8 @@ impl App {
         config: EmulatorConfig,
         base_url: String,
     ) -> Result<App, EmulatorError> {
-        // Seeded from the clock: ids of new runs need only be unique, not reproducible.
+        // Seeded from the clock: ids of new runs need only be unique, not reproducible (the
+        // outcomes of simulated runs come from `config.seed`, see `process::sim_seed`).
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)

@@ -54,6 +54,11 @@ pub(crate) struct Launch {
     pub token: String,
     pub command: Option<Vec<String>>,
     pub behavior: Behavior,
+    /// The memory `behavior.cpu_share` scales from: the Actor's `defaultRunOptions.memoryMbytes`
+    /// (else 1024).
+    pub reference_memory_mb: u64,
+    /// Seed of a simulated run's draws (None when a process runs it): see [`sim_seed`].
+    pub sim_seed: Option<u64>,
 }
 
 /// Creates a run of actor `ai` (status RUNNING), its default storages and its run token.
@@ -84,13 +89,12 @@ pub(crate) fn create_run(
             .and_then(Value::as_u64)
             .unwrap_or(3600),
     };
-    let memory_mb = match params.u64("memory")? {
-        Some(m) => m,
-        None => dro
-            .get("memoryMbytes")
-            .and_then(Value::as_u64)
-            .unwrap_or(1024),
-    };
+    let reference_memory_mb = dro
+        .get("memoryMbytes")
+        .and_then(Value::as_u64)
+        .filter(|m| *m > 0)
+        .unwrap_or(1024);
+    let memory_mb = params.u64("memory")?.unwrap_or(reference_memory_mb);
     if !(128..=32768).contains(&memory_mb) || !memory_mb.is_power_of_two() {
         return Err(ApiError::bad_request(
             "invalid-value",
@@ -108,12 +112,13 @@ pub(crate) fn create_run(
                 .to_owned(),
         ),
         None if actor.builds.is_empty() => (String::new(), "0.0.1".to_owned()),
-        None => {
-            return Err(ApiError::bad_request(
-                "unknown-build-tag",
-                format!("Build with tag or number \"{build_spec}\" was not found"),
-            ))
-        }
+        // The platform's answer to a build tag or number the Actor does not have.
+        None => return Err(ApiError::bad_request(
+            "unknown-build-tag",
+            format!(
+                "Build with tag \"{build_spec}\" was not found. Has the Actor been built already?"
+            ),
+        )),
     };
     let actor_id = actor.id.clone();
     let actor_name = actor.name.clone();
@@ -262,7 +267,25 @@ pub(crate) fn create_run(
         stats.insert("totalRuns".into(), json!(total));
         stats.insert("lastRunStartedAt".into(), json!(started));
     }
-    let command = app.config.actor_commands.get(&actor_name).cloned();
+    let command = app
+        .config
+        .actor_commands
+        .get(&actor_name)
+        .filter(|argv| !argv.is_empty())
+        .cloned();
+    let sim_seed = match command {
+        Some(_) => None,
+        None => {
+            let index = st.next_sim_index(&actor_id, &build_number, memory_mb);
+            Some(sim_seed(
+                app.config.seed,
+                &actor_id,
+                &build_number,
+                memory_mb,
+                index,
+            ))
+        }
+    };
     Ok(Launch {
         run_id,
         run,
@@ -283,7 +306,42 @@ pub(crate) fn create_run(
         token,
         command,
         behavior,
+        reference_memory_mb,
+        sim_seed,
     })
+}
+
+/// The seed of a simulated run: a hash of the emulator's seed ([`crate::EmulatorConfig::seed`]),
+/// the Actor id, the build number, the memory and `index`, the run's 0-based sequence number
+/// among the simulated runs of that (Actor, build, memory) (see `State::next_sim_index`).
+/// FNV-1a over those bytes, then the SplitMix64 finalizer. Stable across platforms and runs.
+pub(crate) fn sim_seed(
+    seed: u64,
+    actor_id: &str,
+    build_number: &str,
+    memory_mb: u64,
+    index: u64,
+) -> u64 {
+    const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+    let mut h = FNV_OFFSET;
+    let mut eat = |bytes: &[u8]| {
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(FNV_PRIME);
+        }
+    };
+    eat(&seed.to_le_bytes());
+    eat(actor_id.as_bytes());
+    eat(&[0]);
+    eat(build_number.as_bytes());
+    eat(&[0]);
+    eat(&memory_mb.to_le_bytes());
+    eat(&index.to_le_bytes());
+    let mut z = h.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 /// Starts the run: a real process when one is configured for the Actor, else a simulation that
@@ -300,27 +358,140 @@ pub(crate) fn launch(app: &App, launch: Launch) {
     }
 }
 
+/// What a simulated run did (see [`Behavior`] for the model).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SimOutcome {
+    pub status: Status,
+    pub exit_code: Option<i32>,
+    pub runtime_secs: f64,
+    pub usd: f64,
+    pub items: Vec<Value>,
+}
+
+/// `x` when it is a finite number above 0, else `fallback`.
+fn positive_or(x: f64, fallback: f64) -> f64 {
+    if x.is_finite() && x > 0.0 {
+        x
+    } else {
+        fallback
+    }
+}
+
+/// Draws the outcome of a simulated run of `build_number` with `memory_mb` MB from `seed`.
+/// Always four draws, in this order (so no draw depends on an earlier outcome): success,
+/// two for the normal `z` of the run-time noise (Box–Muller), the item count.
+pub(crate) fn draw_outcome(
+    b: &Behavior,
+    build_number: &str,
+    memory_mb: u64,
+    reference_memory_mb: u64,
+    timeout_secs: u64,
+    seed: u64,
+) -> SimOutcome {
+    use rand::SeedableRng;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let u_success = rng.random::<f64>();
+    let u1 = 1.0 - rng.random::<f64>();
+    let u2 = rng.random::<f64>();
+    let u_items = rng.random::<f64>();
+    let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
+
+    let over = b.builds.get(build_number);
+    let success_rate = over.and_then(|o| o.success_rate).unwrap_or(b.success_rate);
+    let duration_factor = positive_or(over.and_then(|o| o.duration_factor).unwrap_or(1.0), 1.0);
+    let cpu_share = if b.cpu_share.is_finite() {
+        b.cpu_share.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let memory_factor =
+        cpu_share * reference_memory_mb.max(1) as f64 / memory_mb.max(1) as f64 + 1.0 - cpu_share;
+    let sigma = if b.duration_sigma.is_finite() {
+        b.duration_sigma.max(0.0)
+    } else {
+        0.0
+    };
+    let mut runtime =
+        b.duration_secs.max(0.0) * duration_factor * memory_factor * (sigma * z).exp();
+    if !runtime.is_finite() {
+        runtime = 0.0;
+    }
+    let (mut status, mut exit_code) = if u_success < success_rate {
+        (Status::Succeeded, Some(0))
+    } else {
+        (Status::Failed, Some(1))
+    };
+    if timeout_secs > 0 && runtime > timeout_secs as f64 {
+        (status, exit_code) = (Status::TimedOut, None);
+        runtime = timeout_secs as f64;
+    }
+    let usd = if b.usd_per_run == 0.0 && b.usd_per_compute_unit > 0.0 {
+        memory_mb as f64 / 1024.0 * runtime / 3600.0 * b.usd_per_compute_unit
+    } else {
+        b.usd_per_run.max(0.0)
+    };
+    let items = match b.items_per_run {
+        None => b.items.clone(),
+        Some(_) if status != Status::Succeeded => Vec::new(),
+        Some((lo, hi)) => {
+            let f = positive_or(over.and_then(|o| o.items_factor).unwrap_or(1.0), 1.0);
+            let scale = |n: u32| (n as f64 * f).round().min(u32::MAX as f64) as u64;
+            let (lo, hi) = (scale(lo.min(hi)), scale(lo.max(hi)));
+            let n = (lo + (u_items * (hi - lo + 1) as f64) as u64).min(hi);
+            (0..n)
+                .map(|i| {
+                    let template = if b.items.is_empty() {
+                        None
+                    } else {
+                        b.items.get(i as usize % b.items.len())
+                    };
+                    let mut item = match template {
+                        Some(Value::Object(o)) => o.clone(),
+                        Some(other) => Map::from_iter([("value".to_owned(), other.clone())]),
+                        None => Map::new(),
+                    };
+                    item.insert("#".to_owned(), json!(i));
+                    Value::Object(item)
+                })
+                .collect()
+        }
+    };
+    SimOutcome {
+        status,
+        exit_code,
+        runtime_secs: runtime,
+        usd,
+        items,
+    }
+}
+
 fn simulate(app: &App, launch: &Launch) {
-    let b = &launch.behavior;
-    let succeeded = {
+    let out = draw_outcome(
+        &launch.behavior,
+        &launch.build_number,
+        launch.memory_mb,
+        launch.reference_memory_mb,
+        launch.timeout_secs,
+        launch.sim_seed.unwrap_or(0),
+    );
+    let writes = out.items.len() as u64;
+    {
         let mut st = app.write();
         if let Some(ds) = st.datasets.get_mut(&launch.dataset_id) {
-            ds.items_mut().extend(b.items.iter().cloned());
+            ds.items_mut().extend(out.items);
         }
-        st.rng.random::<f64>() < b.success_rate
-    };
-    let (status, exit) = if succeeded {
-        (Status::Succeeded, 0)
-    } else {
-        (Status::Failed, 1)
-    };
-    finish_run(
+    }
+    finish(
         app,
         &launch.run_id,
-        status,
-        Some(exit),
-        Some(b.duration_secs.max(0.0)),
-        Some(b.usd_per_run.max(0.0)),
+        Finish {
+            status: out.status,
+            exit_code: out.exit_code,
+            runtime_secs: Some(out.runtime_secs),
+            usd: Some(out.usd),
+            dataset_writes: Some(writes),
+            simulated: true,
+        },
     );
 }
 
@@ -490,6 +661,21 @@ fn append_log(app: &App, run_id: &str, line: &str) {
     log.push('\n');
 }
 
+/// How a run ended, for [`finish`].
+pub(crate) struct Finish {
+    pub status: Status,
+    pub exit_code: Option<i32>,
+    /// The run time to report; None: the wall-clock time since `startedAt`.
+    pub runtime_secs: Option<f64>,
+    /// Overrides the compute cost (simulated runs).
+    pub usd: Option<f64>,
+    /// `usage.DATASET_WRITES` (simulated runs).
+    pub dataset_writes: Option<u64>,
+    /// A simulated run: `finishedAt` is `startedAt` + the reported run time (which may be
+    /// later than now), not the wall-clock now.
+    pub simulated: bool,
+}
+
 /// Records a run's end: status, exit code, run time, compute units and cost; wakes waiters.
 /// `usd` overrides the compute cost (simulated runs); charged events already in
 /// `usageTotalUsd` are kept.
@@ -501,6 +687,30 @@ pub(crate) fn finish_run(
     runtime_secs: Option<f64>,
     usd: Option<f64>,
 ) {
+    finish(
+        app,
+        run_id,
+        Finish {
+            status,
+            exit_code,
+            runtime_secs,
+            usd,
+            dataset_writes: None,
+            simulated: false,
+        },
+    );
+}
+
+/// [`finish_run`] with everything a simulated run reports.
+pub(crate) fn finish(app: &App, run_id: &str, f: Finish) {
+    let Finish {
+        status,
+        exit_code,
+        runtime_secs,
+        usd,
+        dataset_writes,
+        simulated,
+    } = f;
     let mut st = app.write();
     let Some(ri) = st.run_index(run_id) else {
         return;
@@ -529,17 +739,24 @@ pub(crate) fn finish_run(
             .and_then(Value::as_f64)
             .unwrap_or(0.0);
         let compute_usd = usd.unwrap_or(cu * USD_PER_COMPUTE_UNIT);
+        let runtime_ms = (runtime * 1000.0).round() as i64;
+        let finished = if simulated {
+            started + chrono::Duration::milliseconds(runtime_ms)
+        } else {
+            now
+        };
         m.insert("status".into(), json!(status.as_str()));
-        m.insert("finishedAt".into(), json!(iso(now)));
+        m.insert("finishedAt".into(), json!(iso(finished)));
         m.insert("exitCode".into(), json!(exit_code));
         let stats = obj(m, "stats");
         stats.insert("runTimeSecs".into(), json!(round(runtime, 3)));
-        stats.insert(
-            "durationMillis".into(),
-            json!((runtime * 1000.0).round() as u64),
-        );
+        stats.insert("durationMillis".into(), json!(runtime_ms));
         stats.insert("computeUnits".into(), json!(round(cu, 6)));
-        obj(m, "usage").insert("ACTOR_COMPUTE_UNITS".into(), json!(round(cu, 6)));
+        let usage = obj(m, "usage");
+        usage.insert("ACTOR_COMPUTE_UNITS".into(), json!(round(cu, 6)));
+        if let Some(n) = dataset_writes {
+            usage.insert("DATASET_WRITES".into(), json!(n));
+        }
         obj(m, "usageUsd").insert("ACTOR_COMPUTE_UNITS".into(), json!(round(compute_usd, 6)));
         m.insert(
             "usageTotalUsd".into(),
@@ -586,4 +803,89 @@ pub(crate) async fn wait_finished(app: &App, run_id: &str, max: Duration) -> boo
     tokio::time::timeout(max, async move { rx.wait_for(|d| *d).await.is_ok() })
         .await
         .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixture::BuildBehavior;
+
+    #[test]
+    fn sim_seeds_differ_by_every_input_and_are_stable() {
+        let base = sim_seed(1, "actor", "0.1.2", 1024, 0);
+        assert_eq!(base, sim_seed(1, "actor", "0.1.2", 1024, 0));
+        for other in [
+            sim_seed(2, "actor", "0.1.2", 1024, 0),
+            sim_seed(1, "actoR", "0.1.2", 1024, 0),
+            sim_seed(1, "actor", "0.1.3", 1024, 0),
+            sim_seed(1, "actor", "0.1.2", 2048, 0),
+            sim_seed(1, "actor", "0.1.2", 1024, 1),
+            // The separator keeps ("a", "b1") and ("ab", "1") apart.
+            sim_seed(1, "actor0", ".1.2", 1024, 0),
+        ] {
+            assert_ne!(base, other);
+        }
+    }
+
+    #[test]
+    fn old_behaviors_draw_only_the_status() {
+        let b = Behavior {
+            success_rate: 0.5,
+            duration_secs: 3.0,
+            usd_per_run: 0.02,
+            items: vec![json!({"a": 1})],
+            ..Behavior::default()
+        };
+        let mut statuses = std::collections::HashSet::new();
+        for i in 0..50 {
+            let o = draw_outcome(
+                &b,
+                "0.0.1",
+                4096,
+                1024,
+                60,
+                sim_seed(0, "x", "0.0.1", 4096, i),
+            );
+            assert_eq!(o.runtime_secs, 3.0);
+            assert_eq!(o.usd, 0.02);
+            assert_eq!(o.items, vec![json!({"a": 1})]);
+            statuses.insert(o.status.as_str());
+        }
+        assert_eq!(statuses.len(), 2);
+    }
+
+    #[test]
+    fn items_cycle_templates_and_scale_with_the_build() {
+        let mut b = Behavior {
+            items: vec![json!({"k": "x"}), json!(7)],
+            items_per_run: Some((4, 4)),
+            ..Behavior::default()
+        };
+        let o = draw_outcome(&b, "1.0.0", 1024, 1024, 0, 1);
+        assert_eq!(
+            o.items,
+            vec![
+                json!({"k": "x", "#": 0}),
+                json!({"value": 7, "#": 1}),
+                json!({"k": "x", "#": 2}),
+                json!({"value": 7, "#": 3}),
+            ]
+        );
+        b.builds.insert(
+            "1.0.1".into(),
+            BuildBehavior {
+                items_factor: Some(2.5),
+                ..BuildBehavior::default()
+            },
+        );
+        assert_eq!(draw_outcome(&b, "1.0.1", 1024, 1024, 0, 1).items.len(), 10);
+        b.items.clear();
+        assert_eq!(
+            draw_outcome(&b, "1.0.0", 1024, 1024, 0, 1).items[3],
+            json!({"#": 3})
+        );
+        b.success_rate = 0.0;
+        let o = draw_outcome(&b, "1.0.0", 1024, 1024, 0, 1);
+        assert_eq!((o.status, o.items.len()), (Status::Failed, 0));
+    }
 }

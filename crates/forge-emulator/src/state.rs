@@ -215,7 +215,11 @@ pub(crate) struct State {
     /// (run id, idempotency key) pairs already charged.
     pub charges: HashSet<(String, String)>,
     pub live: HashMap<String, LiveRun>,
+    /// Ids of new runs, keys and storages (seeded from the clock: only uniqueness matters).
+    /// The outcomes of simulated runs do not use it (see [`State::next_sim_index`]).
     pub rng: StdRng,
+    /// (Actor id, build number, memory MB) -> simulated runs of it started so far.
+    pub sim_counts: HashMap<(String, String, u64), u64>,
     /// When the fixture was loaded (timestamps of fixture storages).
     pub loaded_at: String,
 }
@@ -306,6 +310,7 @@ impl State {
             charges: HashSet::new(),
             live: HashMap::new(),
             rng: StdRng::seed_from_u64(seed),
+            sim_counts: HashMap::new(),
             loaded_at: iso(Utc::now()),
         };
         for (i, t) in tokens.into_iter().enumerate() {
@@ -430,6 +435,18 @@ impl State {
         (0..17)
             .map(|_| ALPHABET[self.rng.random_range(0..ALPHABET.len())] as char)
             .collect()
+    }
+
+    /// The 0-based sequence number of a new simulated run of (Actor, build number, memory)
+    /// among the simulated runs of that same variant this emulator started (counted here).
+    pub fn next_sim_index(&mut self, actor_id: &str, build_number: &str, memory_mb: u64) -> u64 {
+        let n = self
+            .sim_counts
+            .entry((actor_id.to_owned(), build_number.to_owned(), memory_mb))
+            .or_insert(0);
+        let index = *n;
+        *n += 1;
+        index
     }
 
     /// Resolves an actor reference: ID, `username~name` or `~name` (the token owner's Actor).

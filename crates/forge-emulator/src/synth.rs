@@ -21,6 +21,14 @@
 //!   controls ([`GroundTruth::controls`]): stationary, but noisier than the rest, and NOT
 //!   problems.
 //!
+//! Besides, one healthy Actor gets an A/B difference ([`KIND_AB_DIFFERENCE`]): its newest build
+//! runs worse than the previous one in SIMULATED runs (the emulator's runs of the fixture
+//! `behavior`; its run history is as healthy as any other's), for ab-tester experiments.
+//!
+//! Every Actor's [`Behavior`] reflects its profile: success rate 1 − its failure rate, its base
+//! duration with log-normal noise σ = 0.25, a CPU-bound share of 0.2–0.8 (memory scaling), a
+//! price of 0.4 USD per compute unit, and 5–50 items per successful run.
+//!
 //! [`SynthConfig::families`] switches families off (the others' choices stay as they were).
 //!
 //! Healthy Actors' runs peak at 60–95 % of their memory, time out about once in 200 runs, and
@@ -42,7 +50,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use crate::fixture::{
-    ActorFixture, Behavior, Fixture, Permission, Permissions, RawJson, TokenSpec,
+    ActorFixture, Behavior, BuildBehavior, Fixture, Permission, Permissions, RawJson, TokenSpec,
 };
 
 /// The kinds of planted problems, as they appear in [`Planted::kind`].
@@ -166,8 +174,23 @@ pub const CONTROL_NOISE: &str = "noise";
 pub const QUALITY_BUILD_GUARD_DAYS: i64 = 7;
 /// A quality plant has at least this many runs started at or after `since`.
 pub const QUALITY_MIN_RUNS_AFTER: usize = 20;
+/// An A/B difference between two builds, planted in the fixture `behavior` (simulated runs
+/// only) of one healthy Actor (no other plant, not low-traffic, not a quality plant or control
+/// even with every family on) with at least two SUCCEEDED builds: runs of its newest build
+/// (`buildB`, the `latest` tag, so the default) succeed less often and take longer than runs of
+/// the previous SUCCEEDED build (`buildA`). `since` is when `buildB` finished. `details`:
+/// `buildA`, `buildB` (build numbers), `buildIdA`, `buildIdB`, `successRateA` (the Actor's
+/// `behavior.successRate`), `successRateB` (`behavior.builds[buildB].successRate`:
+/// [`AB_SUCCESS_RATE_DROP`] lower, at least 0), `durationFactor`
+/// (`behavior.builds[buildB].durationFactor`, [`AB_DURATION_FACTOR`]: B's run time over A's).
+/// Planted when [`Families::ab`] is on and the fleet is not `clean`.
+pub const KIND_AB_DIFFERENCE: &str = "ab-difference";
+/// How much lower the success rate of `buildB` of [`KIND_AB_DIFFERENCE`] is.
+pub const AB_SUCCESS_RATE_DROP: f64 = 0.15;
+/// The run-time factor of `buildB` of [`KIND_AB_DIFFERENCE`].
+pub const AB_DURATION_FACTOR: f64 = 1.3;
 /// Every kind a [`Planted`] can have.
-pub const ALL_KINDS: [&str; 16] = [
+pub const ALL_KINDS: [&str; 17] = [
     KIND_FAILURE_SPIKE,
     KIND_NO_SUCCESS,
     KIND_COST_JUMP,
@@ -184,6 +207,7 @@ pub const ALL_KINDS: [&str; 16] = [
     KIND_FAILURE_REGRESSION,
     KIND_DURATION_REGRESSION,
     KIND_EMPTY_RUNS,
+    KIND_AB_DIFFERENCE,
 ];
 
 /// `details.change` of [`KIND_SCHEMA_BREAKING_INPUT`]: a property removed; a required property
@@ -255,6 +279,8 @@ pub struct Families {
     pub cost: bool,
     /// [`QUALITY_KINDS`], and the noise controls.
     pub quality: bool,
+    /// [`KIND_AB_DIFFERENCE`].
+    pub ab: bool,
 }
 
 impl Families {
@@ -264,6 +290,7 @@ impl Families {
         schema: true,
         cost: true,
         quality: true,
+        ab: true,
     };
     /// No family: `Families { quality: true, ..Families::NONE }` plants quality problems only.
     pub const NONE: Families = Families {
@@ -271,6 +298,7 @@ impl Families {
         schema: false,
         cost: false,
         quality: false,
+        ab: false,
     };
 }
 
@@ -486,6 +514,8 @@ struct Profile {
     cost_plant: Option<&'static str>,
     /// A quality plant or a noise control; only on an Actor with no other plant.
     quality: Option<QualityRole>,
+    /// The [`KIND_AB_DIFFERENCE`] plant; only on an Actor with no other plant.
+    ab: bool,
     rate: f64,
     memory_mb: u64,
     base_duration: f64,
@@ -767,6 +797,7 @@ fn plan_actors(cfg: &SynthConfig, rng: &mut StdRng) -> Vec<Profile> {
                 schema_plant: schema_plants[i],
                 cost_plant: None,
                 quality: None,
+                ab: false,
                 rate,
                 memory_mb,
                 base_duration,
@@ -797,6 +828,7 @@ fn plan_actors(cfg: &SynthConfig, rng: &mut StdRng) -> Vec<Profile> {
         }
     }
     plan_quality_plants(cfg, &mut profiles, &low, &had_plant);
+    plan_ab_plant(cfg, &mut profiles, &low, &had_plant);
     profiles
 }
 
@@ -1091,21 +1123,34 @@ fn actor(
         .zip(&schemas)
         .map(|(b, s)| build_object(p, b, s, user_id, rng))
         .collect();
-    let base_usd = memory_mb as f64 / 1024.0 * base_duration / 3600.0 * USD_PER_CU;
-    let behavior = Behavior {
+    // From a generator of its own: nothing above depends on it.
+    let brng = &mut StdRng::seed_from_u64(p.seed ^ BEHAVIOR_SALT);
+    let mut behavior = Behavior {
         success_rate,
         duration_secs: (base_duration * 1000.0).round() / 1000.0,
-        usd_per_run: (base_usd * 1e6).round() / 1e6,
+        // Priced per compute unit: memory experiments have a real cost trade-off.
+        usd_per_run: 0.0,
         items: vec![
             json!({ "url": format!("https://www.example.com/{}/1", p.name), "title": "Item 1", "price": 19.99 }),
             json!({ "url": format!("https://www.example.com/{}/2", p.name), "title": "Item 2", "price": 5.5 }),
         ],
+        duration_sigma: 0.25,
+        items_per_run: Some((5, 50)),
+        cpu_share: round_to(uniform(brng, 0.2, 0.8), 3),
+        usd_per_compute_unit: USD_PER_CU,
+        builds: BTreeMap::new(),
+    };
+    let ab_planted = if p.ab {
+        ab_plant(p, &builds, &mut behavior)
+    } else {
+        None
     };
     let planted = planted_entry(p, since, spike_fail, cost_factor, &builds, now)
         .into_iter()
         .chain(schema_plant.map(|s| s.into_planted(p, &builds)))
         .chain(cost_planted)
-        .chain(quality.and_then(|q| q.planted(p, &builds, &written)));
+        .chain(quality.and_then(|q| q.planted(p, &builds, &written)))
+        .chain(ab_planted);
     (
         ActorFixture {
             actor,
@@ -1851,32 +1896,117 @@ fn plan_quality_plants(
     if cfg.clean || !cfg.families.quality {
         return;
     }
-    let n = profiles.len();
+    let free: Vec<bool> = profiles
+        .iter()
+        .zip(low)
+        .map(|(p, low)| {
+            !low && p.kind.is_none() && p.schema_plant.is_none() && p.cost_plant.is_none()
+        })
+        .collect();
+    for (i, role) in quality_roles(cfg, &free, had_plant) {
+        profiles[i].quality = Some(role);
+    }
+}
+
+/// The quality roles of [`plan_quality_plants`], given which Actors are free for them.
+fn quality_roles(
+    cfg: &SynthConfig,
+    free: &[bool],
+    had_plant: &[bool],
+) -> Vec<(usize, QualityRole)> {
+    let n = free.len();
     let count = cfg.quality_plants.unwrap_or(if n >= 10 {
         ((n as f64 / 25.0).round() as usize).max(1)
     } else {
         0
     });
     let mut rng = StdRng::seed_from_u64(cfg.seed ^ QUALITY_SALT);
-    let free = |i: usize| {
-        let p = &profiles[i];
-        !low[i] && p.kind.is_none() && p.schema_plant.is_none() && p.cost_plant.is_none()
-    };
-    let mut pool: Vec<usize> = (0..n).filter(|&i| free(i) && !had_plant[i]).collect();
-    let mut spare: Vec<usize> = (0..n).filter(|&i| free(i) && had_plant[i]).collect();
+    let mut pool: Vec<usize> = (0..n).filter(|&i| free[i] && !had_plant[i]).collect();
+    let mut spare: Vec<usize> = (0..n).filter(|&i| free[i] && had_plant[i]).collect();
     shuffle(&mut rng, &mut pool);
     shuffle(&mut rng, &mut spare);
     pool.extend(spare);
     let plants = count.min(pool.len());
+    let mut roles = Vec::with_capacity(plants + count);
     for (j, &i) in pool.iter().take(plants).enumerate() {
-        profiles[i].quality = Some(QualityRole::Plant {
-            kind: QUALITY_KINDS[j % QUALITY_KINDS.len()],
-            by_build: j % 2 == 0,
-        });
+        roles.push((
+            i,
+            QualityRole::Plant {
+                kind: QUALITY_KINDS[j % QUALITY_KINDS.len()],
+                by_build: j % 2 == 0,
+            },
+        ));
     }
     for &i in pool.iter().skip(plants).take(count) {
-        profiles[i].quality = Some(QualityRole::Control);
+        roles.push((i, QualityRole::Control));
     }
+    roles
+}
+
+// ------------------------------------------------------------------------------------------------
+// The A/B difference and the simulated behavior of every Actor.
+
+/// Salt of the generator that picks the [`KIND_AB_DIFFERENCE`] Actor.
+const AB_SALT: u64 = 0x0ab0_d1ff;
+/// Salt of each Actor's generator of its `behavior` draws (nothing else uses it, so the
+/// behavior leaves every other draw as it was).
+const BEHAVIOR_SALT: u64 = 0xbe4a_7105;
+
+/// Picks the [`KIND_AB_DIFFERENCE`] Actor: among the Actors no family plants anything on, even
+/// with every family on (so switching a family off keeps the choice), not low-traffic. Their
+/// builds always include at least two SUCCEEDED ones, the newest among them.
+fn plan_ab_plant(cfg: &SynthConfig, profiles: &mut [Profile], low: &[bool], had_plant: &[bool]) {
+    if cfg.clean || !cfg.families.ab {
+        return;
+    }
+    let free: Vec<bool> = (0..profiles.len())
+        .map(|i| !low[i] && !had_plant[i])
+        .collect();
+    let mut taken = vec![false; profiles.len()];
+    for (i, _) in quality_roles(cfg, &free, had_plant) {
+        taken[i] = true;
+    }
+    let candidates: Vec<usize> = (0..profiles.len())
+        .filter(|&i| free[i] && !taken[i])
+        .collect();
+    if candidates.is_empty() {
+        return;
+    }
+    let mut rng = StdRng::seed_from_u64(cfg.seed ^ AB_SALT);
+    let i = candidates[rng.random_range(0..candidates.len())];
+    profiles[i].ab = true;
+}
+
+/// The ab-difference overrides of the newest build and the ground truth (None when the builds
+/// do not allow it: fewer than two SUCCEEDED builds, or a newest build that failed).
+fn ab_plant(p: &Profile, builds: &[BuildPlan], behavior: &mut Behavior) -> Option<Planted> {
+    let newest = builds.last().filter(|b| b.succeeded)?;
+    let previous = builds[..builds.len() - 1]
+        .iter()
+        .rev()
+        .find(|b| b.succeeded)?;
+    let rate_a = behavior.success_rate;
+    let rate_b = round_to((rate_a - AB_SUCCESS_RATE_DROP).max(0.0), 6);
+    behavior.builds.insert(
+        newest.number.clone(),
+        BuildBehavior {
+            success_rate: Some(rate_b),
+            duration_factor: Some(AB_DURATION_FACTOR),
+            items_factor: None,
+        },
+    );
+    Some(Planted {
+        actor_id: p.id.clone(),
+        actor_name: p.name.clone(),
+        kind: KIND_AB_DIFFERENCE.to_owned(),
+        since: Some(newest.finished),
+        details: json!({
+            "buildA": previous.number, "buildB": newest.number,
+            "buildIdA": previous.id, "buildIdB": newest.id,
+            "successRateA": rate_a, "successRateB": rate_b,
+            "durationFactor": AB_DURATION_FACTOR,
+        }),
+    })
 }
 
 /// A quality plant's or control's parameters, drawn from its own generator.
@@ -3595,5 +3725,104 @@ mod tests {
         })
         .1;
         assert!(none.planted.is_empty() && none.controls.is_empty());
+    }
+
+    #[test]
+    fn the_ab_difference_goes_on_one_healthy_actor_and_only_changes_its_behavior() {
+        let (fx, truth) = generate(&SynthConfig::default());
+        let ab: Vec<&Planted> = truth
+            .planted
+            .iter()
+            .filter(|p| p.kind == KIND_AB_DIFFERENCE)
+            .collect();
+        assert_eq!(ab.len(), 1);
+        let p = ab[0];
+        assert_eq!(truth.of_actor(&p.actor_name).len(), 1, "no other plant");
+        assert!(truth.control_of(&p.actor_name).is_none());
+        let a = actor_of(&fx, p);
+        let b = a.behavior.as_ref().expect("behavior");
+        let d = &p.details;
+        let over = &b.builds[d["buildB"].as_str().expect("buildB")];
+        assert_eq!(over.success_rate, d["successRateB"].as_f64());
+        assert_eq!(over.duration_factor, Some(AB_DURATION_FACTOR));
+        assert_eq!(d["successRateA"].as_f64(), Some(b.success_rate));
+        assert!(
+            (b.success_rate - over.success_rate.unwrap_or(1.0) - AB_SUCCESS_RATE_DROP).abs() < 1e-6
+        );
+        assert_ne!(d["buildA"], d["buildB"]);
+        assert_eq!(
+            p.since.map(iso),
+            a.builds
+                .last()
+                .map(|b| b["finishedAt"].as_str().unwrap_or("").to_owned())
+        );
+        // Every Actor's behavior reflects its profile; only the ab one has build overrides.
+        for a in &fx.actors {
+            let b = a.behavior.as_ref().expect("behavior");
+            assert_eq!(b.duration_sigma, 0.25);
+            assert_eq!(b.items_per_run, Some((5, 50)));
+            assert!((0.2..=0.8).contains(&b.cpu_share));
+            assert_eq!((b.usd_per_run, b.usd_per_compute_unit), (0.0, USD_PER_CU));
+            assert_eq!(b.builds.is_empty(), a.id() != p.actor_id, "{}", a.name());
+            assert!((0.5..=1.0).contains(&b.success_rate), "{}", a.name());
+            assert!(b.duration_secs >= 1.0, "{}", a.name());
+        }
+
+        // Switched off: the same fleet but for that Actor's build overrides.
+        let (off, off_truth) = generate(&SynthConfig {
+            families: Families {
+                ab: false,
+                ..Families::ALL
+            },
+            ..SynthConfig::default()
+        });
+        let others: Vec<&Planted> = truth
+            .planted
+            .iter()
+            .filter(|p| p.kind != KIND_AB_DIFFERENCE)
+            .collect();
+        assert_eq!(others, off_truth.planted.iter().collect::<Vec<_>>());
+        assert_eq!(truth.controls, off_truth.controls);
+        for (x, y) in fx.actors.iter().zip(&off.actors) {
+            if x.id() == p.actor_id {
+                let mut x = x.clone();
+                if let Some(b) = x.behavior.as_mut() {
+                    b.builds.clear();
+                }
+                assert_eq!(
+                    serde_json::to_string(&x).ok(),
+                    serde_json::to_string(y).ok()
+                );
+            } else {
+                assert_eq!(serde_json::to_string(x).ok(), serde_json::to_string(y).ok());
+            }
+        }
+        // The same Actor whichever other family is off; on its own with `Families::NONE`.
+        for families in [
+            Families {
+                quality: false,
+                ..Families::ALL
+            },
+            Families {
+                fleet: false,
+                schema: false,
+                ..Families::ALL
+            },
+            Families {
+                ab: true,
+                ..Families::NONE
+            },
+        ] {
+            let (_, t) = generate(&SynthConfig {
+                families,
+                ..SynthConfig::default()
+            });
+            let got: Vec<&Planted> = t
+                .planted
+                .iter()
+                .filter(|p| p.kind == KIND_AB_DIFFERENCE)
+                .collect();
+            assert_eq!(got, ab, "{families:?}");
+        }
     }
 }

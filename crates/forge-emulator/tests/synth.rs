@@ -128,6 +128,14 @@ fn check_truth(cfg: &SynthConfig, per_kind: usize) {
             "{kind}"
         );
     }
+    // One A/B difference, when some Actor is free of every other plant (the 10-Actor fleet
+    // has none to spare).
+    let ab = truth
+        .planted
+        .iter()
+        .filter(|p| p.kind == synth::KIND_AB_DIFFERENCE)
+        .count();
+    assert_eq!(ab, usize::from(cfg.actors >= 40), "{cfg:?}");
     let planted_actors: HashSet<&str> = truth.planted.iter().map(|p| p.actor_id.as_str()).collect();
     // Actors with a run or build plant; schema plants leave runs and builds healthy.
     let run_planted: HashSet<&str> = truth
@@ -224,6 +232,30 @@ fn check_truth(cfg: &SynthConfig, per_kind: usize) {
                 let after = all.iter().filter(|r| t(&r["startedAt"]) >= since).count();
                 assert!(after >= 20, "{}: {after} runs after", p.actor_name);
                 assert_eq!(p.details["runsAfter"], after);
+            }
+            // Only the simulated behavior differs: runs of the newest build do worse.
+            synth::KIND_AB_DIFFERENCE => {
+                let newest = newest_build(a);
+                let d = &p.details;
+                assert_eq!(newest["status"], "SUCCEEDED");
+                assert_eq!(d["buildB"], newest["buildNumber"]);
+                assert_eq!(d["buildIdB"], newest["id"]);
+                assert_eq!(a.actor["taggedBuilds"]["latest"]["buildId"], newest["id"]);
+                let previous = a
+                    .builds
+                    .iter()
+                    .filter(|b| b["status"] == "SUCCEEDED" && b["id"] != newest["id"])
+                    .max_by_key(|b| t(&b["startedAt"]))
+                    .unwrap();
+                assert_eq!(d["buildA"], previous["buildNumber"]);
+                assert_eq!(d["buildIdA"], previous["id"]);
+                let b = a.behavior.as_ref().unwrap();
+                assert_eq!(d["successRateA"], b.success_rate);
+                let over = &b.builds[d["buildB"].as_str().unwrap()];
+                assert_eq!(d["successRateB"], over.success_rate.unwrap());
+                assert_eq!(d["durationFactor"], over.duration_factor.unwrap());
+                assert!(b.success_rate - over.success_rate.unwrap() >= 0.149);
+                assert_eq!(b.builds.len(), 1);
             }
             other => panic!("unknown kind {other}"),
         }
@@ -374,7 +406,7 @@ fn scales_to_a_large_fleet() {
     }
     assert_eq!(
         truth.planted.len(),
-        130,
-        "plus 10 of each schema kind, 8 of each cost kind and 8 quality plants"
+        131,
+        "plus 10 of each schema kind, 8 of each cost kind, 8 quality plants and 1 ab-difference"
     );
 }

@@ -746,6 +746,7 @@ fn schemas_do_not_disturb_the_rest_of_the_fleet() {
     let not_cost = truth.planted.iter().filter(|p| {
         !synth::COST_KINDS.contains(&p.kind.as_str())
             && !synth::QUALITY_KINDS.contains(&p.kind.as_str())
+            && p.kind != synth::KIND_AB_DIFFERENCE
     });
     assert_eq!(not_cost.count(), 18);
     assert_eq!(fx.actors.len(), 40);

@@ -1,3 +1,4 @@
+pub mod ab;
 pub mod cost;
 pub mod fleet;
 pub mod probe;

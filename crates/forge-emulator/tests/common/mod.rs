@@ -65,6 +65,7 @@ pub fn fixture() -> Fixture {
             json!({"a": 2}),
             json!({"a": 3}),
         ],
+        ..Behavior::default()
     };
     let failing = Behavior {
         success_rate: 0.0,
