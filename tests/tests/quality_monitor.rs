@@ -102,7 +102,7 @@ async fn quality_monitor_finds_the_planted_regressions_of_a_200_actor_fleet() {
     println!(
         "quality-monitor on 200 actors, 10 planted: found {} of {}, {} false signals \
          (precision {:.3}, recall {:.3}); by kind {:?}; missed {:?}; false alarms {:?}; \
-         CUSUM delays (runs) {:?}; families {}",
+         CUSUM delays (runs) {:?}; API requests {}; families {}",
         score.true_positives,
         truth.planted.len(),
         score.false_positives,
@@ -112,6 +112,7 @@ async fn quality_monitor_finds_the_planted_regressions_of_a_200_actor_fleet() {
         score.missed,
         score.false_alarms,
         delays,
+        output["meta"]["apiRequests"],
         output["families"]
     );
     assert!(score.true_positives >= 9, "found {}", score.true_positives);

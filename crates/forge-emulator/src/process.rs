@@ -113,12 +113,12 @@ pub(crate) fn create_run(
         ),
         None if actor.builds.is_empty() => (String::new(), "0.0.1".to_owned()),
         // The platform's answer to a build tag or number the Actor does not have.
-        None => return Err(ApiError::bad_request(
-            "unknown-build-tag",
-            format!(
+        None => {
+            let message = format!(
                 "Build with tag \"{build_spec}\" was not found. Has the Actor been built already?"
-            ),
-        )),
+            );
+            return Err(ApiError::bad_request("unknown-build-tag", message));
+        }
     };
     let actor_id = actor.id.clone();
     let actor_name = actor.name.clone();

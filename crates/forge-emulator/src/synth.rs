@@ -175,8 +175,9 @@ pub const QUALITY_BUILD_GUARD_DAYS: i64 = 7;
 /// A quality plant has at least this many runs started at or after `since`.
 pub const QUALITY_MIN_RUNS_AFTER: usize = 20;
 /// An A/B difference between two builds, planted in the fixture `behavior` (simulated runs
-/// only) of one healthy Actor (no other plant, not low-traffic, not a quality plant or control
-/// even with every family on) with at least two SUCCEEDED builds: runs of its newest build
+/// only) of one healthy Actor with at least two SUCCEEDED builds (not low-traffic, with no
+/// other plant and not a quality control; preferably one that has none even with every family
+/// on, so switching families off keeps the choice): runs of its newest build
 /// (`buildB`, the `latest` tag, so the default) succeed less often and take longer than runs of
 /// the previous SUCCEEDED build (`buildA`). `since` is when `buildB` finished. `details`:
 /// `buildA`, `buildB` (build numbers), `buildIdA`, `buildIdB`, `successRateA` (the Actor's
@@ -1952,28 +1953,42 @@ const AB_SALT: u64 = 0x0ab0_d1ff;
 /// behavior leaves every other draw as it was).
 const BEHAVIOR_SALT: u64 = 0xbe4a_7105;
 
-/// Picks the [`KIND_AB_DIFFERENCE`] Actor: among the Actors no family plants anything on, even
-/// with every family on (so switching a family off keeps the choice), not low-traffic. Their
-/// builds always include at least two SUCCEEDED ones, the newest among them.
+/// Picks the [`KIND_AB_DIFFERENCE`] Actor, not a low-traffic one: among the Actors no family
+/// plants anything on, even with every family on (so switching a family off keeps the choice);
+/// if there is none, among those only a family switched off would have planted. Their builds
+/// always include at least two SUCCEEDED ones, the newest among them.
 fn plan_ab_plant(cfg: &SynthConfig, profiles: &mut [Profile], low: &[bool], had_plant: &[bool]) {
     if cfg.clean || !cfg.families.ab {
         return;
     }
-    let free: Vec<bool> = (0..profiles.len())
-        .map(|i| !low[i] && !had_plant[i])
-        .collect();
-    let mut taken = vec![false; profiles.len()];
-    for (i, _) in quality_roles(cfg, &free, had_plant) {
-        taken[i] = true;
+    let n = profiles.len();
+    let free_all_on: Vec<bool> = (0..n).map(|i| !low[i] && !had_plant[i]).collect();
+    let mut quality_all_on = vec![false; n];
+    for (i, _) in quality_roles(cfg, &free_all_on, had_plant) {
+        quality_all_on[i] = true;
     }
-    let candidates: Vec<usize> = (0..profiles.len())
-        .filter(|&i| free[i] && !taken[i])
+    let first: Vec<usize> = (0..n)
+        .filter(|&i| free_all_on[i] && !quality_all_on[i])
         .collect();
-    if candidates.is_empty() {
+    let pool = if first.is_empty() {
+        (0..n)
+            .filter(|&i| {
+                let p = &profiles[i];
+                !low[i]
+                    && p.kind.is_none()
+                    && p.schema_plant.is_none()
+                    && p.cost_plant.is_none()
+                    && p.quality.is_none()
+            })
+            .collect()
+    } else {
+        first
+    };
+    if pool.is_empty() {
         return;
     }
     let mut rng = StdRng::seed_from_u64(cfg.seed ^ AB_SALT);
-    let i = candidates[rng.random_range(0..candidates.len())];
+    let i = pool[rng.random_range(0..pool.len())];
     profiles[i].ab = true;
 }
 
@@ -3824,5 +3839,38 @@ mod tests {
                 .collect();
             assert_eq!(got, ab, "{families:?}");
         }
+        // A fleet with no Actor free of every family: an Actor only a switched-off family
+        // would have planted on.
+        let crowded = SynthConfig {
+            seed: 11,
+            actors: 30,
+            families: Families {
+                quality: true,
+                ab: true,
+                ..Families::NONE
+            },
+            quality_plants: Some(4),
+            ..SynthConfig::default()
+        };
+        let all_on = generate(&SynthConfig {
+            families: Families::ALL,
+            ..crowded.clone()
+        })
+        .1;
+        assert!(all_on.planted.iter().all(|p| p.kind != KIND_AB_DIFFERENCE));
+        let (fx, t) = generate(&crowded);
+        let ab: Vec<&Planted> = t
+            .planted
+            .iter()
+            .filter(|p| p.kind == KIND_AB_DIFFERENCE)
+            .collect();
+        assert_eq!(ab.len(), 1);
+        assert_eq!(t.of_actor(&ab[0].actor_name).len(), 1);
+        assert!(t.control_of(&ab[0].actor_name).is_none());
+        let a = actor_of(&fx, ab[0]);
+        assert_eq!(
+            a.builds.last().map(|b| &b["buildNumber"]),
+            Some(&ab[0].details["buildB"])
+        );
     }
 }
