@@ -258,20 +258,23 @@ pub async fn run_demo(options: &DemoOptions) -> anyhow::Result<DemoResult> {
         );
     }
     if let Some(p) = truth.planted.iter().find(|p| p.kind == "ab-difference") {
-        let (a, b) = (&p.details["buildA"], &p.details["buildB"]);
+        let (a, b) = (
+            p.details["buildA"].as_str().unwrap_or("?"),
+            p.details["buildB"].as_str().unwrap_or("?"),
+        );
         runs.push(
             run_on_platform(
                 &emulator,
                 &token,
                 "ab-tester",
                 format!(
-                    "{}: an experiment, build {a} against {b}, $10 at most",
+                    "{}: an experiment, build {a} against {b}, $40 at most",
                     p.actor_name
                 ),
                 json!({
                     "actor": p.actor_name, "mode": "experiment",
                     "variantA": {"build": a}, "variantB": {"build": b},
-                    "maxRuns": 200, "maxBudgetUsd": 10, "runTimeoutSecs": 3600
+                    "maxRuns": 400, "maxBudgetUsd": 40, "runTimeoutSecs": 3600
                 }),
             )
             .await?,
