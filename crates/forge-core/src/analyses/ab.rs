@@ -833,6 +833,38 @@ mod tests {
     }
 
     #[test]
+    fn sequential_mode_decides_on_the_always_valid_interval() {
+        let a = arm("A", 120, 118, &SECS, 20.0);
+        let b = arm("B", 120, 118, &SECS.map(|s| s * 1.08), 20.0);
+        let ev = evidence("experiment", a, b);
+        let fixed = analyze(
+            &AbConfig {
+                primary_metric: "duration".into(),
+                ..AbConfig::default()
+            },
+            &ev,
+        );
+        let seq = analyze(
+            &AbConfig {
+                primary_metric: "duration".into(),
+                sequential: true,
+                ..AbConfig::default()
+            },
+            &ev,
+        );
+        let (f, s) = (metric(&fixed, "duration"), metric(&seq, "duration"));
+        let interval = s.sequential.as_ref().expect("an always-valid interval");
+        // Always-valid intervals are wider: the price of looking at any time.
+        assert!(interval.high - interval.low > f.effect_high.unwrap() - f.effect_low.unwrap());
+        assert_eq!(f.verdict, Verdict::ABetter, "{}", f.explanation);
+        assert!(
+            matches!(s.verdict, Verdict::ABetter) == (interval.low > 0.0),
+            "{} {interval:?}",
+            s.explanation
+        );
+    }
+
+    #[test]
     fn empty_arms_and_odd_config_do_not_panic() {
         let cfg = AbConfig {
             alpha: f64::NAN,
