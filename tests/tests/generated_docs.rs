@@ -2,7 +2,9 @@
 //! keeps them current (`APIFYFORGE_UPDATE_DOCS=1 cargo test -p forge-tests --test generated_docs`
 //! rewrites them).
 
-use forge_core::analyses::{ab, cost, fleet, probe, quality, release_gate, schema_validator};
+use forge_core::analyses::{
+    ab, compliance, cost, fleet, probe, quality, release_gate, schema_validator,
+};
 use forge_core::signal::rule_table_markdown;
 
 fn check(file: &str, expected: String) {
@@ -42,6 +44,10 @@ fn rule_tables_in_the_docs_are_current() {
         rule_table_markdown(quality::TOOL, &quality_rules),
     );
     check("ab-tester.md", rule_table_markdown(ab::TOOL, ab::RULES));
+    check(
+        "compliance-scanner.md",
+        rule_table_markdown(compliance::TOOL, compliance::RULES),
+    );
     let engine = format!(
         "# The schema engine: rules\n\n<!-- Generated from forge_core::schema::RULES by `APIFYFORGE_UPDATE_DOCS=1 cargo test`. Do not edit. -->\n\n\
          Levels depend on the direction: an input schema is written by callers (narrowing breaks them), a dataset or \

@@ -235,6 +235,20 @@ pub async fn run_demo(options: &DemoOptions) -> anyhow::Result<DemoResult> {
         crate::detection::QUALITY_MONITOR_ALSO_TRUE,
     ));
     runs.push(quality);
+    let mut compliance = run_on_platform(
+        &emulator,
+        &token,
+        "compliance-scanner",
+        "every actor's newest build and listing".into(),
+        json!({"asOf": as_of}),
+    )
+    .await?;
+    compliance.score = Some(crate::detection::score(
+        &truth,
+        &all_signals(&compliance.signals),
+        crate::detection::COMPLIANCE_SCANNER,
+    ));
+    runs.push(compliance);
     // ab-tester: a build planted to fail more, from history (no spend), and an experiment on
     // the planted A/B difference, within a budget.
     if let Some(p) = truth

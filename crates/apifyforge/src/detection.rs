@@ -70,6 +70,15 @@ pub const COST_WATCHDOG_ALSO_TRUE: &[(&str, &str)] = &[
     ("failure-regression", "CW-WASTED-SPEND"),
 ];
 
+/// Which compliance-scanner rule detects which planted kind.
+pub const COMPLIANCE_SCANNER: &[(&str, &str)] = &[
+    ("secret-in-input", "CS-SECRET-LEAKED"),
+    ("secret-in-readme", "CS-SECRET-LEAKED"),
+    ("missing-is-secret", "CS-SECRET-HYGIENE-NOT-MARKED"),
+    ("pii-no-legal-note", "CS-PII-NO-LEGAL-NOTE"),
+    ("stub-readme", "CS-STORE-README-STUB"),
+];
+
 /// Which quality-monitor rule detects which planted kind.
 pub const QUALITY_MONITOR: &[(&str, &str)] = &[
     ("failure-regression", "QM-FAILURE-RATE"),
@@ -108,7 +117,11 @@ pub fn score_with(
             p.actor_id == actor && also_true.iter().any(|(k, r)| *k == p.kind && *r == rule)
         })
     };
-    let kind_of_rule: BTreeMap<&str, &str> = rules.iter().map(|(k, r)| (*r, *k)).collect();
+    // A rule may detect several kinds (a leaked secret in the input schema or in the README).
+    let mut kinds_of_rule: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (k, r) in rules {
+        kinds_of_rule.entry(r).or_default().push(k);
+    }
     let planted: BTreeSet<(String, String)> = truth
         .planted
         .iter()
@@ -133,9 +146,13 @@ pub fn score_with(
         }
         // Every signal of the tool counts: a rule no planted kind maps to is a false alarm
         // unless a planted problem of another kind explains it.
-        let kind = kind_of_rule.get(rule).copied().unwrap_or("(none planted)");
-        let key = (actor.to_string(), kind.to_string());
-        if planted.contains(&key) {
+        let kinds = kinds_of_rule.get(rule).cloned().unwrap_or_default();
+        let hit = kinds
+            .iter()
+            .map(|k| (actor.to_string(), k.to_string()))
+            .find(|key| planted.contains(key));
+        let kind = kinds.first().copied().unwrap_or("(none planted)");
+        if let Some(key) = hit {
             found.insert(key);
         } else if explained(actor, rule) {
             continue;

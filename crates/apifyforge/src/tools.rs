@@ -2,6 +2,7 @@
 //! plays the platform, and `apifyforge run <tool>` is the CLI flow. Same code either way.
 
 use ab_tester::AbTester;
+use compliance_scanner::ComplianceScanner;
 use cost_watchdog::CostWatchdog;
 use fleet_analytics::FleetAnalytics;
 use forge_runtime::actor::{RunOptions, Tool};
@@ -19,6 +20,7 @@ pub const TOOLS: &[&str] = &[
     CostWatchdog::NAME,
     QualityMonitor::NAME,
     AbTester::NAME,
+    ComplianceScanner::NAME,
 ];
 
 /// A tool's embedded input schema (for the emulator's copy of the published Actor).
@@ -30,6 +32,7 @@ pub fn input_schema(tool: &str) -> Option<&'static str> {
         CostWatchdog::NAME => CostWatchdog::INPUT_SCHEMA,
         QualityMonitor::NAME => QualityMonitor::INPUT_SCHEMA,
         AbTester::NAME => AbTester::INPUT_SCHEMA,
+        ComplianceScanner::NAME => ComplianceScanner::INPUT_SCHEMA,
         _ => return None,
     })
 }
@@ -43,6 +46,7 @@ pub fn permissions(tool: &str) -> &'static [forge_runtime::Permission] {
         CostWatchdog::NAME => CostWatchdog::PERMISSIONS,
         QualityMonitor::NAME => QualityMonitor::PERMISSIONS,
         AbTester::NAME => AbTester::PERMISSIONS,
+        ComplianceScanner::NAME => ComplianceScanner::PERMISSIONS,
         _ => &[],
     }
 }
@@ -57,6 +61,7 @@ pub async fn run(tool: &str, flow: Option<Flow>, input_file: Option<PathBuf>) ->
         CostWatchdog::NAME => run_tool(&CostWatchdog, options).await,
         QualityMonitor::NAME => run_tool(&QualityMonitor, options).await,
         AbTester::NAME => run_tool(&AbTester, options).await,
+        ComplianceScanner::NAME => run_tool(&ComplianceScanner, options).await,
         _ => return None,
     })
 }

@@ -239,6 +239,32 @@ impl FleetSource {
             .ok_or_else(|| RuntimeError::NotFound(format!("actor {actor_id}")))
     }
 
+    /// An actor as the API returns it (`GET /v2/actors/{id}`), for tools that read its
+    /// listing fields (title, description, SEO, categories, pricing, permission level).
+    pub async fn actor_object(&self, actor_id: &str) -> Result<Option<Value>, RuntimeError> {
+        let actor = self
+            .client
+            .api()
+            .actor(actor_id)
+            .get()
+            .await
+            .map_err(|e| map_error(ops::GET_ACTOR, e))?;
+        Ok(actor.and_then(|a| serde_json::to_value(a).ok()))
+    }
+
+    /// A build as the API returns it (`GET /v2/actor-builds/{id}`): README, input schema,
+    /// actor definition.
+    pub async fn build_object(&self, build_id: &str) -> Result<Option<Value>, RuntimeError> {
+        let build = self
+            .client
+            .api()
+            .build(build_id)
+            .get()
+            .await
+            .map_err(|e| map_error(ops::GET_BUILD, e))?;
+        Ok(build.and_then(|b| serde_json::to_value(b).ok()))
+    }
+
     /// A build with its definitions (`GET /v2/actor-builds/{id}`).
     pub async fn build_definition(
         &self,
