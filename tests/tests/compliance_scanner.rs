@@ -46,6 +46,29 @@ fn planted_secrets(fixture: &forge_emulator::Fixture) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn planted_secrets_are_found_masked_and_clean_actors_stay_quiet() {
     let (fixture, truth) = fleet(42, 60);
+    check(fixture, truth).await;
+}
+
+/// Every compliance kind, twice: 200 actors with only this family planted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_planted_compliance_problem_is_found_on_a_200_actor_fleet() {
+    let cfg = forge_emulator::synth::SynthConfig {
+        seed: 8,
+        actors: 200,
+        now: now(),
+        families: forge_emulator::synth::Families {
+            compliance: true,
+            ..forge_emulator::synth::Families::NONE
+        },
+        compliance_plants: Some(10),
+        ..Default::default()
+    };
+    let (fixture, truth) = forge_emulator::synth::generate(&cfg);
+    assert_eq!(truth.planted.len(), 10);
+    check(apifyforge::demo::with_tools(fixture, now()), truth).await;
+}
+
+async fn check(fixture: forge_emulator::Fixture, truth: forge_emulator::synth::GroundTruth) {
     let secrets = planted_secrets(&fixture);
     let secret_plants = truth
         .planted
@@ -94,8 +117,12 @@ async fn planted_secrets_are_found_masked_and_clean_actors_stay_quiet() {
     }
 
     let all: Vec<Value> = signals["signals"].as_array().unwrap().to_vec();
-    let score =
-        apifyforge::detection::score(&truth, &all, apifyforge::detection::COMPLIANCE_SCANNER);
+    let score = apifyforge::detection::score_with(
+        &truth,
+        &all,
+        apifyforge::detection::COMPLIANCE_SCANNER,
+        apifyforge::detection::COMPLIANCE_SCANNER_ALSO_TRUE,
+    );
     println!(
         "compliance-scanner: precision {:.3} recall {:.3}; by kind {:?}; missed {:?}; false alarms {:?}",
         score.precision, score.recall, score.by_kind, score.missed, score.false_alarms
@@ -115,20 +142,13 @@ async fn planted_secrets_are_found_masked_and_clean_actors_stay_quiet() {
         );
     }
     assert!(score.recall >= 0.9, "recall {:.3}", score.recall);
-    // Clean actors (nothing planted of this family, controls included) stay at low or below.
-    let compliance_actors: Vec<&str> = truth
-        .planted
-        .iter()
-        .filter(|p| {
-            apifyforge::detection::COMPLIANCE_SCANNER
-                .iter()
-                .any(|(k, _)| *k == p.kind)
-        })
-        .map(|p| p.actor_id.as_str())
-        .collect();
+    assert!(score.precision >= 0.9, "precision {:.3}", score.precision);
+    // Clean actors (nothing planted on them, of any family; controls included) stay at low
+    // or below.
+    let planted_actors: Vec<&str> = truth.planted.iter().map(|p| p.actor_id.as_str()).collect();
     for s in &all {
         let actor = s["subject"]["actorId"].as_str().unwrap();
-        if !compliance_actors.contains(&actor) {
+        if !planted_actors.contains(&actor) {
             assert!(
                 matches!(s["severity"].as_str(), Some("info" | "low")),
                 "a clean actor flagged: {} {} {}",

@@ -58,6 +58,7 @@ async fn quality_monitor_finds_the_planted_regressions_of_a_200_actor_fleet() {
             cost: false,
             quality: true,
             ab: false,
+            compliance: false,
         },
         quality_plants: Some(10),
         ..Default::default()

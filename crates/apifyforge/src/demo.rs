@@ -3,7 +3,7 @@
 //! the platform would start it (a separate process, the platform's environment, a run token);
 //! its findings are scored against what the generator planted.
 
-use crate::detection::{score, DetectionScore};
+use crate::detection::DetectionScore;
 use anyhow::{anyhow, Context as _};
 use chrono::{DateTime, SecondsFormat, Utc};
 use forge_emulator::synth::{generate, GroundTruth, SynthConfig};
@@ -199,10 +199,11 @@ pub async fn run_demo(options: &DemoOptions) -> anyhow::Result<DemoResult> {
         json!({}),
     )
     .await?;
-    schemas.score = Some(score(
+    schemas.score = Some(crate::detection::score_with(
         &truth,
         &all_signals(&schemas.signals),
         crate::detection::SCHEMA_VALIDATOR,
+        crate::detection::SCHEMA_VALIDATOR_ALSO_TRUE,
     ));
     runs.push(schemas);
     let mut cost = run_on_platform(
@@ -243,10 +244,11 @@ pub async fn run_demo(options: &DemoOptions) -> anyhow::Result<DemoResult> {
         json!({"asOf": as_of}),
     )
     .await?;
-    compliance.score = Some(crate::detection::score(
+    compliance.score = Some(crate::detection::score_with(
         &truth,
         &all_signals(&compliance.signals),
         crate::detection::COMPLIANCE_SCANNER,
+        crate::detection::COMPLIANCE_SCANNER_ALSO_TRUE,
     ));
     runs.push(compliance);
     // ab-tester: a build planted to fail more, from history (no spend), and an experiment on

@@ -21,6 +21,12 @@ pub const FLEET_ANALYTICS_ALSO_TRUE: &[(&str, &str)] = &[
     ("duration-regression", "FA-COST-JUMP"),
 ];
 
+/// Compliance plants that schema-validator's input-schema lint truly sees.
+pub const SCHEMA_VALIDATOR_ALSO_TRUE: &[(&str, &str)] = &[
+    ("secret-in-input", "SV-INPUT-SCHEMA-LINT"),
+    ("missing-is-secret", "SV-INPUT-SCHEMA-LINT"),
+];
+
 /// Which schema-validator rule detects which planted kind.
 pub const SCHEMA_VALIDATOR: &[(&str, &str)] = &[
     ("schema-breaking-input", "SV-BREAKING-INPUT-CHANGE"),
@@ -77,6 +83,18 @@ pub const COMPLIANCE_SCANNER: &[(&str, &str)] = &[
     ("missing-is-secret", "CS-SECRET-HYGIENE-NOT-MARKED"),
     ("pii-no-legal-note", "CS-PII-NO-LEGAL-NOTE"),
     ("stub-readme", "CS-STORE-README-STUB"),
+];
+
+/// Findings that other planted problems truly are: a secret prefilled into an input is also
+/// a secret with a value; the schema-lint plants include secrets with defaults and
+/// credential-like fields not marked secret.
+pub const COMPLIANCE_SCANNER_ALSO_TRUE: &[(&str, &str)] = &[
+    ("secret-in-input", "CS-SECRET-HYGIENE-VALUE"),
+    // A public stub README carries no legal note, and the actor's name (leads, reviews,
+    // profiles) says it outputs personal data.
+    ("stub-readme", "CS-PII-NO-LEGAL-NOTE"),
+    ("schema-lint", "CS-SECRET-HYGIENE-VALUE"),
+    ("schema-lint", "CS-SECRET-HYGIENE-NOT-MARKED"),
 ];
 
 /// Which quality-monitor rule detects which planted kind.

@@ -21,6 +21,14 @@
 //!   controls ([`GroundTruth::controls`]): stationary, but noisier than the rest, and NOT
 //!   problems.
 //!
+//! * compliance problems in Actor definitions ([`COMPLIANCE_KINDS`]: about one per 20 Actors),
+//!   found by compliance-scanner: a credential in the newest build's input schema or README, a
+//!   credential-named input that is not `isSecret`, a public Actor that outputs personal data
+//!   without a legal note in its README, a public Actor with a stub README. As many other
+//!   Actors are controls that must not be flagged (personal data with a legal note; a secret
+//!   input and a README with placeholder tokens only). They change builds and the Actor
+//!   object only, never runs.
+//!
 //! Besides, one healthy Actor gets an A/B difference ([`KIND_AB_DIFFERENCE`]): its newest build
 //! runs worse than the previous one in SIMULATED runs (the emulator's runs of the fixture
 //! `behavior`; its run history is as healthy as any other's), for ab-tester experiments.
@@ -190,8 +198,80 @@ pub const KIND_AB_DIFFERENCE: &str = "ab-difference";
 pub const AB_SUCCESS_RATE_DROP: f64 = 0.15;
 /// The run-time factor of `buildB` of [`KIND_AB_DIFFERENCE`].
 pub const AB_DURATION_FACTOR: f64 = 1.3;
+/// The newest build's input schema publishes a real-looking credential (one of
+/// [`SECRET_KINDS`]) as the `prefill` of its `apiKey` property, a property every build of the
+/// Actor has (`isSecret: true`, which Apify allows with a prefill: the value is published all
+/// the same). Older builds are unchanged. `details`: `location` (the JSON pointer into the
+/// input schema, `/properties/apiKey/prefill`), `secretKind`, `fingerprint` (the first 4
+/// characters, `…`, the last 2: never the secret), `buildNumber` and `buildId` (the newest
+/// build).
+pub const KIND_SECRET_IN_INPUT: &str = "secret-in-input";
+/// The newest build's README (`readme` and `actorDefinition.readme`) has a real-looking
+/// credential in a usage snippet (`export APIFY_TOKEN=apify_api_…`, `curl -H 'Authorization:
+/// Bearer xoxb-…'`, a Google Maps URL with `key=AIza…`...). Older builds are unchanged.
+/// `details`: `location` (`README:<line>`, 1-based), `secretKind`, `fingerprint`,
+/// `buildNumber`, `buildId`.
+pub const KIND_SECRET_IN_README: &str = "secret-in-readme";
+/// The newest build's input schema has a string property named like a credential
+/// (`apiKey`, `password`, `sessionCookie`, `accessToken`) that is not `isSecret` and has no
+/// default or prefill: `apiKey` loses its `isSecret`, the others are added. Older builds are
+/// unchanged. `details`: `property`, `location` (`/properties/<property>`), `buildNumber`,
+/// `buildId`.
+pub const KIND_MISSING_IS_SECRET: &str = "missing-is-secret";
+/// A public Actor (`isPublic: true`) whose dataset schema (every build's) has personal-data
+/// fields (`email`, `phone`, `fullName` with `profileUrl`, `address`) and whose README (a full
+/// one, 300 words and more, with input and output sections) says nothing about personal data,
+/// GDPR, privacy or legality. `details`: `fields` (the personal-data fields), `buildNumber`,
+/// `buildId`.
+pub const KIND_PII_NO_LEGAL_NOTE: &str = "pii-no-legal-note";
+/// A public Actor (`isPublic: true`) whose README (every build's) is a stub of a few words
+/// (`# Title\n\nTODO\n`). `details`: `readmeChars` (characters of the newest build's README,
+/// whitespace included), `readmeWords`, `buildNumber`, `buildId`.
+pub const KIND_STUB_README: &str = "stub-readme";
+/// Compliance problems in Actor definitions, found by compliance-scanner; planted on Actors
+/// with no other plant and no control, from a generator of their own: `round(actors / 20)`
+/// from 20 Actors (at least one), or exactly [`SynthConfig::compliance_plants`], cycling
+/// through these kinds in this order: a 40-Actor fleet (two plants) has none of the two that
+/// schema-validator's input-schema lint truly sees too (secret-in-input: a secret with a
+/// prefill; missing-is-secret: a credential not marked secret), a 60-Actor one has a secret
+/// in the input schema and one in a README. As many controls, at least two
+/// ([`CONTROL_PII_WITH_LEGAL_NOTE`] and [`CONTROL_PLACEHOLDER_SECRET`] in turn). Every other
+/// Actor is private (`isPublic: false`) with a two-line README, and its dataset schema has no
+/// personal-data field of these names (Social-shaped Actors do have an `author` field).
+pub const COMPLIANCE_KINDS: [&str; 5] = [
+    KIND_SECRET_IN_README,
+    KIND_PII_NO_LEGAL_NOTE,
+    KIND_SECRET_IN_INPUT,
+    KIND_STUB_README,
+    KIND_MISSING_IS_SECRET,
+];
+/// `details.secretKind` of the secret plants, in the order the plants rotate through them
+/// (from an offset drawn from the seed): an Apify API token (`apify_api_` + 36 alphanumerics),
+/// an AWS access key id (`AKIA` + 16 of `A-Z2-7`), a GitHub personal access token (`ghp_` + 36
+/// alphanumerics), a Slack bot token (`xoxb-` + 10 digits + `-` + 13 digits + `-` + 24
+/// alphanumerics), a Stripe live secret key (`sk_live_` + 24 alphanumerics), a Google API key
+/// (`AIza` + 35 of `A-Za-z0-9_-`), an OpenAI project key (`sk-proj-` + 48 alphanumerics).
+/// Every secret has letters and digits (upper and lower case where the format has both) and
+/// nothing a scanner takes for a placeholder (`test`, `example`, `xxxx`, `1234`...).
+pub const SECRET_KINDS: [&str; 7] = [
+    "apify-token",
+    "aws-access-key",
+    "github-token",
+    "slack-token",
+    "stripe-live-key",
+    "google-api-key",
+    "openai-api-key",
+];
+/// [`Control::kind`] of a compliance control: a public Actor with personal-data fields in its
+/// dataset schema whose README has a section "Is it legal to scrape …?" on personal data and
+/// GDPR. Not a problem.
+pub const CONTROL_PII_WITH_LEGAL_NOTE: &str = "pii-with-legal-note";
+/// [`Control::kind`] of a compliance control: every build's input schema has an `apiToken`
+/// property with `isSecret: true` and neither prefill nor default, and every README shows how
+/// to call the Actor with placeholders (`YOUR_APIFY_TOKEN`, `<token>`). Not a leak.
+pub const CONTROL_PLACEHOLDER_SECRET: &str = "placeholder-secret";
 /// Every kind a [`Planted`] can have.
-pub const ALL_KINDS: [&str; 17] = [
+pub const ALL_KINDS: [&str; 22] = [
     KIND_FAILURE_SPIKE,
     KIND_NO_SUCCESS,
     KIND_COST_JUMP,
@@ -209,6 +289,11 @@ pub const ALL_KINDS: [&str; 17] = [
     KIND_DURATION_REGRESSION,
     KIND_EMPTY_RUNS,
     KIND_AB_DIFFERENCE,
+    KIND_SECRET_IN_INPUT,
+    KIND_SECRET_IN_README,
+    KIND_MISSING_IS_SECRET,
+    KIND_PII_NO_LEGAL_NOTE,
+    KIND_STUB_README,
 ];
 
 /// `details.change` of [`KIND_SCHEMA_BREAKING_INPUT`]: a property removed; a required property
@@ -265,6 +350,10 @@ pub struct SynthConfig {
     /// None: about 1 per 25 Actors (at least 1 from 10 Actors). As many noise controls go to
     /// other Actors. Fewer when there are not enough free Actors.
     pub quality_plants: Option<usize>,
+    /// Exact number of compliance plants (cycling [`COMPLIANCE_KINDS`]); None: about 1 per 20
+    /// Actors (at least 1 from 20 Actors). As many compliance controls (at least two) go to
+    /// other Actors. Fewer when there are not enough free Actors.
+    pub compliance_plants: Option<usize>,
 }
 
 /// Which families of problems [`generate`] plants. A family switched off leaves the others'
@@ -282,6 +371,8 @@ pub struct Families {
     pub quality: bool,
     /// [`KIND_AB_DIFFERENCE`].
     pub ab: bool,
+    /// [`COMPLIANCE_KINDS`], and their controls.
+    pub compliance: bool,
 }
 
 impl Families {
@@ -292,6 +383,7 @@ impl Families {
         cost: true,
         quality: true,
         ab: true,
+        compliance: true,
     };
     /// No family: `Families { quality: true, ..Families::NONE }` plants quality problems only.
     pub const NONE: Families = Families {
@@ -300,6 +392,7 @@ impl Families {
         cost: false,
         quality: false,
         ab: false,
+        compliance: false,
     };
 }
 
@@ -324,6 +417,7 @@ impl Default for SynthConfig {
             clean: false,
             families: Families::ALL,
             quality_plants: None,
+            compliance_plants: None,
         }
     }
 }
@@ -336,7 +430,7 @@ pub struct GroundTruth {
     pub now: DateTime<Utc>,
     pub planted: Vec<Planted>,
     /// Actors that look suspicious but have no problem (pure-noise controls of the quality
-    /// family), in fleet order. Never planted.
+    /// family, compliance controls), in fleet order. Never planted.
     #[serde(default)]
     pub controls: Vec<Control>,
 }
@@ -378,7 +472,7 @@ pub struct Planted {
 pub struct Control {
     pub actor_id: String,
     pub actor_name: String,
-    /// [`CONTROL_NOISE`].
+    /// [`CONTROL_NOISE`], [`CONTROL_PII_WITH_LEGAL_NOTE`] or [`CONTROL_PLACEHOLDER_SECRET`].
     pub kind: String,
 }
 
@@ -517,6 +611,8 @@ struct Profile {
     quality: Option<QualityRole>,
     /// The [`KIND_AB_DIFFERENCE`] plant; only on an Actor with no other plant.
     ab: bool,
+    /// A compliance plant or control; only on an Actor with no other plant or control.
+    compliance: Option<ComplianceRole>,
     rate: f64,
     memory_mb: u64,
     base_duration: f64,
@@ -568,11 +664,17 @@ pub fn generate(cfg: &SynthConfig) -> (Fixture, GroundTruth) {
     };
     let controls = profiles
         .iter()
-        .filter(|p| p.quality == Some(QualityRole::Control))
-        .map(|p| Control {
-            actor_id: p.id.clone(),
-            actor_name: p.name.clone(),
-            kind: CONTROL_NOISE.to_owned(),
+        .filter_map(|p| {
+            let kind = match (p.quality, p.compliance) {
+                (Some(QualityRole::Control), _) => CONTROL_NOISE,
+                (_, Some(ComplianceRole::Control { kind, .. })) => kind,
+                _ => return None,
+            };
+            Some(Control {
+                actor_id: p.id.clone(),
+                actor_name: p.name.clone(),
+                kind: kind.to_owned(),
+            })
         })
         .collect();
     let truth = GroundTruth {
@@ -799,6 +901,7 @@ fn plan_actors(cfg: &SynthConfig, rng: &mut StdRng) -> Vec<Profile> {
                 cost_plant: None,
                 quality: None,
                 ab: false,
+                compliance: None,
                 rate,
                 memory_mb,
                 base_duration,
@@ -830,6 +933,7 @@ fn plan_actors(cfg: &SynthConfig, rng: &mut StdRng) -> Vec<Profile> {
     }
     plan_quality_plants(cfg, &mut profiles, &low, &had_plant);
     plan_ab_plant(cfg, &mut profiles, &low, &had_plant);
+    plan_compliance(cfg, &mut profiles, &low, &had_plant);
     profiles
 }
 
@@ -1089,7 +1193,7 @@ fn actor(
         stats["lastRunStartedAt"] = json!(iso(last.start));
     }
     let title = title_of(&p.name);
-    let actor = json!({
+    let mut actor = json!({
         "id": p.id,
         "userId": user_id,
         "name": p.name,
@@ -1119,11 +1223,16 @@ fn actor(
         "categories": ["DEVELOPER_TOOLS"],
         "isSourceCodeHidden": true,
     });
-    let build_values = builds
+    let mut build_values: Vec<Value> = builds
         .iter()
         .zip(&schemas)
         .map(|(b, s)| build_object(p, b, s, user_id, rng))
         .collect();
+    // Rewrites builds and the Actor object only (nothing above depends on it), from a
+    // generator of its own.
+    let compliance_planted = p
+        .compliance
+        .and_then(|role| apply_compliance(cfg, p, role, &builds, &mut actor, &mut build_values));
     // From a generator of its own: nothing above depends on it.
     let brng = &mut StdRng::seed_from_u64(p.seed ^ BEHAVIOR_SALT);
     let mut behavior = Behavior {
@@ -1151,7 +1260,8 @@ fn actor(
         .chain(schema_plant.map(|s| s.into_planted(p, &builds)))
         .chain(cost_planted)
         .chain(quality.and_then(|q| q.planted(p, &builds, &written)))
-        .chain(ab_planted);
+        .chain(ab_planted)
+        .chain(compliance_planted);
     (
         ActorFixture {
             actor,
@@ -3355,6 +3465,623 @@ fn plan_schemas(p: &Profile, builds: &[BuildPlan]) -> (Vec<BuildSchemas>, Option
     (out, plant)
 }
 
+// ------------------------------------------------------------------------------------------------
+// Compliance plants: credentials in the newest build's input schema or README, a credential
+// input that is not secret, personal data without a legal note, a stub README; and controls.
+
+/// Salt of the generators that draw everything compliance-related (which Actors get a
+/// compliance plant or are a control, which secret formats, the secrets), so compliance plants
+/// leave every other Actor exactly as it was.
+const COMPLIANCE_SALT: u64 = 0xc04b_11a4;
+
+/// What the compliance family does with an Actor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ComplianceRole {
+    /// One of [`COMPLIANCE_KINDS`]; `variant` counts the plants of this kind before it;
+    /// `secret` indexes [`SECRET_KINDS`] (secret plants only).
+    Plant {
+        kind: &'static str,
+        variant: usize,
+        secret: usize,
+    },
+    /// [`CONTROL_PII_WITH_LEGAL_NOTE`] or [`CONTROL_PLACEHOLDER_SECRET`]; `variant` counts the
+    /// controls of this kind before it.
+    Control { kind: &'static str, variant: usize },
+}
+
+/// Which Actors get a compliance plant or are a compliance control (see [`COMPLIANCE_KINDS`]):
+/// Actors with no other plant and no control (low-traffic ones too: the plants do not touch
+/// runs); first those no family would plant on even with every family on, then those only a
+/// family switched off would have.
+fn plan_compliance(cfg: &SynthConfig, profiles: &mut [Profile], low: &[bool], had_plant: &[bool]) {
+    if cfg.clean || !cfg.families.compliance {
+        return;
+    }
+    let n = profiles.len();
+    // The Actors some family takes with every family on: the quality roles and the ab
+    // difference as they would be (see `plan_ab_plant`).
+    let mut taken = had_plant.to_vec();
+    let free_all_on: Vec<bool> = (0..n).map(|i| !low[i] && !had_plant[i]).collect();
+    for (i, _) in quality_roles(cfg, &free_all_on, had_plant) {
+        taken[i] = true;
+    }
+    let ab_pool: Vec<usize> = (0..n).filter(|&i| free_all_on[i] && !taken[i]).collect();
+    if !ab_pool.is_empty() {
+        let mut ab_rng = StdRng::seed_from_u64(cfg.seed ^ AB_SALT);
+        taken[ab_pool[ab_rng.random_range(0..ab_pool.len())]] = true;
+    }
+    let mut rng = StdRng::seed_from_u64(cfg.seed ^ COMPLIANCE_SALT);
+    let offset = rng.random_range(0..SECRET_KINDS.len());
+    let mut pool: Vec<usize> = (0..n).filter(|&i| !taken[i]).collect();
+    let mut spare: Vec<usize> = (0..n).filter(|&i| taken[i]).collect();
+    shuffle(&mut rng, &mut pool);
+    shuffle(&mut rng, &mut spare);
+    pool.extend(spare);
+    pool.retain(|&i| {
+        let p = &profiles[i];
+        p.kind.is_none()
+            && p.schema_plant.is_none()
+            && p.cost_plant.is_none()
+            && p.quality.is_none()
+            && !p.ab
+    });
+    let count = cfg.compliance_plants.unwrap_or(if n >= 20 {
+        ((n as f64 / 20.0).round() as usize).max(1)
+    } else {
+        0
+    });
+    let plants = count.min(pool.len());
+    let wanted_controls = if plants == 0 { 0 } else { count.max(2) };
+    let controls = wanted_controls.min(pool.len() - plants);
+    let mut secrets = 0;
+    for (j, &i) in pool.iter().take(plants).enumerate() {
+        let kind = COMPLIANCE_KINDS[j % COMPLIANCE_KINDS.len()];
+        let mut secret = 0;
+        if matches!(kind, KIND_SECRET_IN_INPUT | KIND_SECRET_IN_README) {
+            secret = (offset + secrets) % SECRET_KINDS.len();
+            secrets += 1;
+        }
+        profiles[i].compliance = Some(ComplianceRole::Plant {
+            kind,
+            variant: j / COMPLIANCE_KINDS.len(),
+            secret,
+        });
+    }
+    let control_kinds = [CONTROL_PII_WITH_LEGAL_NOTE, CONTROL_PLACEHOLDER_SECRET];
+    for (j, &i) in pool.iter().skip(plants).take(controls).enumerate() {
+        profiles[i].compliance = Some(ComplianceRole::Control {
+            kind: control_kinds[j % 2],
+            variant: j / 2,
+        });
+    }
+}
+
+/// The personal-data fields a [`KIND_PII_NO_LEGAL_NOTE`] plant or a
+/// [`CONTROL_PII_WITH_LEGAL_NOTE`] control adds to its dataset schema, by variant.
+const PII_FIELD_SETS: [&[&str]; 4] = [
+    &["fullName", "profileUrl", "email"],
+    &["email", "phone"],
+    &["fullName", "profileUrl", "address"],
+    &["fullName", "email", "phone", "address"],
+];
+/// Credential-named properties of [`KIND_MISSING_IS_SECRET`], by variant.
+const NOT_SECRET_PROPERTIES: [&str; 4] = ["apiKey", "password", "sessionCookie", "accessToken"];
+/// The few words of a [`KIND_STUB_README`] README, after its title, by variant.
+const STUB_TEXTS: [&str; 3] = ["TODO", "Coming soon.", "Work in progress."];
+
+fn pii_field(name: &str) -> FieldSpec {
+    match name {
+        "fullName" => field("fullName", "string", "Full name", "text", true),
+        "profileUrl" => field("profileUrl", "string", "Profile URL", "link", true),
+        "email" => field("email", "string", "Email", "text", true),
+        "phone" => field("phone", "string", "Phone", "text", true),
+        _ => field("address", "string", "Address", "text", true),
+    }
+}
+
+/// A sample value of a dataset field, for the README's example item.
+fn sample_value(name: &str, site_url: &str) -> Value {
+    match name {
+        "url" => json!(format!("{site_url}item/10234")),
+        "title" => json!("Stainless steel water bottle, 750 ml"),
+        "price" | "rating" => json!(4.5),
+        "currency" => json!("EUR"),
+        "inStock" | "isVerified" | "isAd" => json!(true),
+        "imageUrl" | "mediaUrl" => json!(format!("{site_url}images/10234.jpg")),
+        "scrapedAt" | "date" => json!("2026-01-31T12:00:00.000Z"),
+        "query" => json!("coffee shops in Berlin"),
+        "position" | "likes" | "replyCount" | "reviewsCount" | "resultsTotal" => json!(12),
+        "snippet" | "text" => json!("Friendly staff, great coffee and a quiet corner to work in."),
+        "author" => json!("coffee_lover_42"),
+        "brand" => json!("Hydra"),
+        "domain" => json!("www.example.com"),
+        "fullName" => json!("Jane Doe"),
+        "profileUrl" => json!(format!("{site_url}jane.doe")),
+        "email" => json!("jane.doe@example.com"),
+        "phone" => json!("+1 555 0100"),
+        "address" => json!("221B Baker Street, London"),
+        _ => json!("…"),
+    }
+}
+
+/// Adds the personal-data `fields` to a build's dataset schema: as fields, required, and
+/// shown by the overview view.
+fn add_pii_fields(build: &mut Value, fields: &[&str]) {
+    let ds = &mut build["actorDefinition"]["storages"]["dataset"];
+    for name in fields {
+        let f = pii_field(name);
+        ds["fields"]["properties"][*name] = field_schema(&f);
+        if let Some(req) = ds["fields"]["required"].as_array_mut() {
+            req.push(json!(name));
+        }
+        let view = &mut ds["views"]["overview"];
+        if let Some(shown) = view["transformation"]["fields"].as_array_mut() {
+            shown.push(json!(name));
+        }
+        view["display"]["properties"][*name] = display_of(&f);
+    }
+}
+
+/// Sets a build's README (`readme` and `actorDefinition.readme`).
+fn set_readme(build: &mut Value, readme: &str) {
+    build["readme"] = json!(readme);
+    build["actorDefinition"]["readme"] = json!(readme);
+}
+
+/// Writes a build's input schema (`actorDefinition.input`) to `inputSchema` too.
+fn sync_input_schema(build: &mut Value) {
+    let text = build["actorDefinition"]["input"].to_string();
+    build["inputSchema"] = json!(text);
+}
+
+/// A Store-ready README (over 300 words, with input and output sections) of an Actor whose
+/// dataset also has the personal-data fields `pii`; with a section on the legality of
+/// scraping personal data (`legal`) or without a word about it.
+fn full_readme(p: &Profile, dataset: &Value, pii: &[&str], legal: bool) -> String {
+    let title = title_of(&p.name);
+    let site_name = site_of(&p.name);
+    let site = title_of(site_name);
+    let site_url = format!("https://www.{}.com/", site_name.replace('-', ""));
+    let (start_field, start_text, unit, units) = match shape_of(&p.name) {
+        Shape::Web => (
+            "Start URLs",
+            "one or more category, search or product pages",
+            "product or listing",
+            "products and listings",
+        ),
+        Shape::Search => (
+            "Search queries",
+            "one or more search queries, one per line",
+            "search result",
+            "search results",
+        ),
+        Shape::Social => (
+            "Profiles",
+            "one or more usernames or profile URLs",
+            "post, review or comment",
+            "posts, reviews and comments",
+        ),
+    };
+    let names: Vec<&str> = dataset["fields"]["properties"]
+        .as_object()
+        .map(|m| m.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    let example: Map<String, Value> = names
+        .iter()
+        .map(|n| ((*n).to_owned(), sample_value(n, &site_url)))
+        .collect();
+    let example = serde_json::to_string_pretty(&Value::Object(example)).unwrap_or_default();
+    let labels: Vec<&str> = pii
+        .iter()
+        .map(|n| match *n {
+            "fullName" => "full name",
+            "profileUrl" => "profile URL",
+            "email" => "e-mail address",
+            "phone" => "phone number",
+            _ => "postal address",
+        })
+        .collect();
+    let labels = match labels.split_last() {
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    };
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "# {title}\n\n\
+         {title} extracts {units} from {site} and saves them to a dataset that you can \
+         download as JSON, CSV, Excel or HTML, or read with the Apify API. It runs on the Apify \
+         platform, so you get scheduling, monitoring, proxies and integrations without managing \
+         any servers.\n\n\
+         ## What can {title} do?\n\n\
+         - Collect {units} from {site} at scale, with the same fields every time.\n\
+         - Start from {start_text}.\n\
+         - Stop after the number of results you set, so runs stay short and cheap.\n\
+         - Retry failed pages through Apify Proxy, so blocking rarely stops a run.\n\
+         - Send the results to Google Sheets, Slack, Zapier, Make or your own webhook when a run \
+         finishes.\n\n\
+         ## How to use {title}\n\n\
+         1. Open the Actor in Apify Console and go to the Input tab.\n\
+         2. Fill in {start_field}, and optionally the maximum number of results.\n\
+         3. Click Start and wait for the run to finish.\n\
+         4. Download the results from the Output tab in the format you need.\n\n\
+         You can also start it from the Apify API, the Apify CLI or one of the Apify SDKs, and \
+         schedule it to run every hour, every day or every week.\n\n\
+         ## Input\n\n\
+         The only field you must fill in is {start_field}: {start_text}. Every other field is \
+         optional and has a sensible default: the maximum number of results, the sort order, \
+         the language of the results and the proxy configuration. Each field is described in \
+         the Input tab, where you can also switch to the JSON editor and paste a whole input at \
+         once.\n\n\
+         ## Output\n\n\
+         Each item of the dataset is one {unit}, with these fields: {fields}. Here is an \
+         example item:\n\n\
+         ```json\n{example}\n```\n\n\
+         Besides what the page shows, each item has the {labels} of the person behind it, \
+         whenever {site} displays them.\n\n\
+         ## Tips\n\n\
+         - Start with a small maximum number of results to check the output, then raise it.\n\
+         - Use residential proxies if {site} blocks datacenter addresses.\n\
+         - Schedule the Actor and connect a webhook to get fresh data every morning.\n\n\
+         ## FAQ\n\n\
+         ### How fast is it?\n\n\
+         A typical run saves a few hundred results per minute. Runs with many start pages take \
+         longer, because each page is loaded separately and retried when it fails.\n\n\
+         ### Can I use it with other apps?\n\n\
+         Yes. The Apify platform integrates with Google Sheets, Google Drive, Slack, Zapier, \
+         Make, Airbyte and many other services, and any tool that can call an HTTP API can read \
+         the dataset.\n\n\
+         ### What if something goes wrong?\n\n\
+         Open an issue in the Issues tab with a link to the run and we will look into it. We \
+         read every report and usually fix problems within a few days.\n",
+        fields = names.join(", "),
+    );
+    if legal {
+        let _ = write!(
+            out,
+            "\n## Is it legal to scrape {site}?\n\n\
+             Our scrapers are ethical and do not extract any private user data. They only \
+             extract what people have chosen to share publicly on {site}. However, the results \
+             contain personal data: the {labels} of real people. Personal data is protected by \
+             the GDPR in the European Union and by other regulations around the world. You \
+             should not scrape personal data unless you have a legitimate reason to do so, and \
+             you should keep only what you need. If you are unsure whether your reason is \
+             legitimate, consult your lawyers. You can also read Apify's blog post on the \
+             legality of web scraping.\n"
+        );
+    }
+    out
+}
+
+/// The two-line README every build has, with a section on calling the Actor from the API
+/// that shows placeholders only.
+fn placeholder_readme(base: &str, username: &str, name: &str) -> String {
+    format!(
+        "{base}\n\
+         ## Run it from the API\n\n\
+         Replace `YOUR_APIFY_TOKEN` with your own API token (Apify Console → Settings → API & \
+         Integrations):\n\n\
+         ```bash\n\
+         export APIFY_TOKEN=YOUR_APIFY_TOKEN\n\
+         curl -X POST \"https://api.apify.com/v2/acts/{username}~{name}/run-sync-get-dataset-items\" \\\n  \
+         -H \"Authorization: Bearer <token>\" \\\n  \
+         -H \"Content-Type: application/json\" \\\n  \
+         -d '{{\"maxItems\": 10}}'\n\
+         ```\n\n\
+         To save the results to another Apify account, give its token in the `apiToken` input \
+         field: it is a secret input, stored encrypted and never shown in the run's input.\n"
+    )
+}
+
+/// A README section that uses the credential `secret` of kind `SECRET_KINDS[kind]`.
+fn leaking_section(kind: usize, secret: &str, username: &str, name: &str) -> String {
+    match SECRET_KINDS[kind % SECRET_KINDS.len()] {
+        "apify-token" => format!(
+            "## Run it from the API\n\n\
+             ```bash\n\
+             export APIFY_TOKEN={secret}\n\
+             apify call {username}/{name} --input '{{\"maxItems\": 10}}'\n\
+             ```\n"
+        ),
+        "aws-access-key" => format!(
+            "## Export to S3\n\n\
+             Each run uploads its results to our S3 bucket:\n\n\
+             ```bash\n\
+             export AWS_ACCESS_KEY_ID={secret}\n\
+             export AWS_DEFAULT_REGION=eu-west-1\n\
+             aws s3 cp results.json s3://{name}-exports/\n\
+             ```\n"
+        ),
+        "github-token" => format!(
+            "## Development\n\n\
+             ```bash\n\
+             git clone https://github.com/{username}/{name}.git\n\
+             export GITHUB_TOKEN={secret}\n\
+             npm install && npm start\n\
+             ```\n"
+        ),
+        "slack-token" => format!(
+            "## Notifications\n\n\
+             The Actor posts to Slack when a run finishes:\n\n\
+             ```bash\n\
+             curl -X POST https://slack.com/api/chat.postMessage \\\n  \
+             -H 'Authorization: Bearer {secret}' \\\n  \
+             -d 'channel=#scraper-alerts' -d 'text=Run finished'\n\
+             ```\n"
+        ),
+        "stripe-live-key" => format!(
+            "## Billing\n\n\
+             Usage is reported to Stripe after each run:\n\n\
+             ```bash\n\
+             curl https://api.stripe.com/v1/billing/meter_events -u {secret}: \\\n  \
+             -d event_name=scraped_items -d 'payload[value]=25'\n\
+             ```\n"
+        ),
+        "google-api-key" => format!(
+            "## Geocoding\n\n\
+             Addresses are geocoded with the Google Maps API:\n\n\
+             ```\n\
+             https://maps.googleapis.com/maps/api/geocode/json?address=Berlin&key={secret}\n\
+             ```\n"
+        ),
+        _ => format!(
+            "## Summaries\n\n\
+             Each item gets a short summary from OpenAI:\n\n\
+             ```bash\n\
+             export OPENAI_API_KEY={secret}\n\
+             ```\n"
+        ),
+    }
+}
+
+const BASE32_UPPER: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+const DIGITS: &[u8] = b"0123456789";
+const URL_SAFE: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+
+/// Whether a drawn secret body looks random to a scanner: letters and digits (both cases
+/// where `mixed_case`), no run of 4 equal characters, and nothing that reads as a placeholder.
+fn plausible_secret(body: &str, mixed_case: bool) -> bool {
+    let lower = body.to_ascii_lowercase();
+    const MARKERS: &[&str] = &[
+        "test",
+        "fake",
+        "example",
+        "sample",
+        "dummy",
+        "xxx",
+        "your",
+        "insert",
+        "replace",
+        "redact",
+        "change",
+        "placeholder",
+        "1234",
+        "abcd",
+        "0000",
+    ];
+    let chars: Vec<char> = body.chars().collect();
+    body.chars().any(|c| c.is_ascii_digit())
+        && body.chars().any(|c| c.is_ascii_alphabetic())
+        && (!mixed_case
+            || (body.chars().any(|c| c.is_ascii_uppercase())
+                && body.chars().any(|c| c.is_ascii_lowercase())))
+        && !chars.windows(4).any(|w| w.iter().all(|c| *c == w[0]))
+        && !MARKERS.iter().any(|m| lower.contains(m))
+}
+
+/// A real-looking credential of the format `SECRET_KINDS[kind]` (see [`SECRET_KINDS`]).
+fn draw_secret(rng: &mut StdRng, kind: usize) -> String {
+    let draw = |rng: &mut StdRng, len: usize, alphabet: &[u8]| {
+        let mut s = String::with_capacity(len);
+        push_id(rng, &mut s, len, alphabet);
+        s
+    };
+    for _ in 0..10_000 {
+        let (prefix, body, mixed_case) = match SECRET_KINDS[kind % SECRET_KINDS.len()] {
+            "apify-token" => ("apify_api_", draw(rng, 36, ALNUM), true),
+            "aws-access-key" => ("AKIA", draw(rng, 16, BASE32_UPPER), false),
+            "github-token" => ("ghp_", draw(rng, 36, ALNUM), true),
+            "slack-token" => {
+                let team = draw(rng, 1, &DIGITS[1..]) + &draw(rng, 9, DIGITS);
+                let bot = draw(rng, 1, &DIGITS[1..]) + &draw(rng, 12, DIGITS);
+                let tail = draw(rng, 24, ALNUM);
+                ("xoxb-", format!("{team}-{bot}-{tail}"), true)
+            }
+            "stripe-live-key" => ("sk_live_", draw(rng, 24, ALNUM), true),
+            "google-api-key" => ("AIza", draw(rng, 35, URL_SAFE), true),
+            _ => ("sk-proj-", draw(rng, 48, ALNUM), true),
+        };
+        if plausible_secret(&body, mixed_case) {
+            return format!("{prefix}{body}");
+        }
+    }
+    unreachable!("a random body is plausible within a few draws")
+}
+
+/// The first 4 characters of a secret, `…`, its last 2: enough to tell secrets apart, never
+/// enough to use one.
+fn fingerprint(secret: &str) -> String {
+    let chars: Vec<char> = secret.chars().collect();
+    let head: String = chars.iter().take(4).collect();
+    let tail: String = chars[chars.len().saturating_sub(2)..].iter().collect();
+    format!("{head}…{tail}")
+}
+
+/// Applies a compliance plant or control to the Actor object and its builds (oldest first);
+/// returns the plant (None for a control).
+fn apply_compliance(
+    cfg: &SynthConfig,
+    p: &Profile,
+    role: ComplianceRole,
+    builds: &[BuildPlan],
+    actor: &mut Value,
+    values: &mut [Value],
+) -> Option<Planted> {
+    let rng = &mut StdRng::seed_from_u64(p.seed ^ COMPLIANCE_SALT);
+    let (newest, first) = (builds.last()?, builds.first()?);
+    let base_readme = values.last()?["readme"].as_str()?.to_owned();
+    let (kind, variant, secret_kind) = match role {
+        ComplianceRole::Control {
+            kind: CONTROL_PII_WITH_LEGAL_NOTE,
+            variant,
+        } => {
+            actor["isPublic"] = json!(true);
+            let fields = PII_FIELD_SETS[(variant + 1) % PII_FIELD_SETS.len()];
+            for v in values.iter_mut() {
+                add_pii_fields(v, fields);
+                let readme = full_readme(
+                    p,
+                    &v["actorDefinition"]["storages"]["dataset"],
+                    fields,
+                    true,
+                );
+                set_readme(v, &readme);
+            }
+            return None;
+        }
+        ComplianceRole::Control { .. } => {
+            let readme = placeholder_readme(&base_readme, &cfg.username, &p.name);
+            for v in values.iter_mut() {
+                v["actorDefinition"]["input"]["properties"]["apiToken"] = json!({
+                    "title": "Apify API token", "type": "string", "editor": "textfield",
+                    "isSecret": true,
+                    "description": "Token of another Apify account to save the results to; leave empty to use this one."
+                });
+                sync_input_schema(v);
+                set_readme(v, &readme);
+            }
+            return None;
+        }
+        ComplianceRole::Plant {
+            kind,
+            variant,
+            secret,
+        } => (kind, variant, secret),
+    };
+    let mut details = Map::new();
+    let mut since = newest.started;
+    let last = values.last_mut()?;
+    match kind {
+        KIND_SECRET_IN_INPUT | KIND_SECRET_IN_README => {
+            let secret = draw_secret(rng, secret_kind);
+            let location = if kind == KIND_SECRET_IN_INPUT {
+                let props = &mut last["actorDefinition"]["input"]["properties"];
+                if props.get("apiKey").is_none() {
+                    props["apiKey"] = json!({
+                        "title": "API key", "type": "string", "editor": "textfield",
+                        "isSecret": true,
+                        "description": "Optional key for the site's official API: faster and cheaper runs."
+                    });
+                }
+                props["apiKey"]["prefill"] = json!(secret);
+                sync_input_schema(last);
+                "/properties/apiKey/prefill".to_owned()
+            } else {
+                let section = leaking_section(secret_kind, &secret, &cfg.username, &p.name);
+                let readme = format!("{base_readme}\n{section}");
+                let line = readme
+                    .lines()
+                    .position(|l| l.contains(&secret))
+                    .map_or(0, |i| i + 1);
+                set_readme(last, &readme);
+                format!("README:{line}")
+            };
+            details.insert("location".into(), json!(location));
+            details.insert(
+                "secretKind".into(),
+                json!(SECRET_KINDS[secret_kind % SECRET_KINDS.len()]),
+            );
+            details.insert("fingerprint".into(), json!(fingerprint(&secret)));
+        }
+        KIND_MISSING_IS_SECRET => {
+            let site = title_of(site_of(&p.name));
+            let name = NOT_SECRET_PROPERTIES[variant % NOT_SECRET_PROPERTIES.len()];
+            let props = &mut last["actorDefinition"]["input"]["properties"];
+            match name {
+                "apiKey" if props.get("apiKey").is_some() => {
+                    if let Some(key) = props["apiKey"].as_object_mut() {
+                        key.shift_remove("isSecret");
+                    }
+                }
+                _ => {
+                    let (title, editor, description) = match name {
+                        "password" => (
+                            "Password",
+                            "textfield",
+                            format!("Password of the {site} account to log in with, to see members-only data."),
+                        ),
+                        "sessionCookie" => (
+                            "Session cookie",
+                            "textarea",
+                            format!("The session cookie of a logged-in {site} browser, to see what members see."),
+                        ),
+                        "accessToken" => (
+                            "Access token",
+                            "textfield",
+                            format!("An OAuth access token for the {site} API: higher rate limits."),
+                        ),
+                        _ => (
+                            "API key",
+                            "textfield",
+                            "Optional key for the site's official API: faster and cheaper runs.".to_owned(),
+                        ),
+                    };
+                    props[name] = json!({
+                        "title": title, "type": "string", "editor": editor,
+                        "description": description
+                    });
+                }
+            }
+            sync_input_schema(last);
+            details.insert("property".into(), json!(name));
+            details.insert("location".into(), json!(format!("/properties/{name}")));
+        }
+        KIND_PII_NO_LEGAL_NOTE => {
+            actor["isPublic"] = json!(true);
+            let fields = PII_FIELD_SETS[variant % PII_FIELD_SETS.len()];
+            for v in values.iter_mut() {
+                add_pii_fields(v, fields);
+                let readme = full_readme(
+                    p,
+                    &v["actorDefinition"]["storages"]["dataset"],
+                    fields,
+                    false,
+                );
+                set_readme(v, &readme);
+            }
+            details.insert("fields".into(), json!(fields));
+            since = first.started;
+        }
+        _ => {
+            actor["isPublic"] = json!(true);
+            let readme = format!(
+                "# {}\n\n{}\n",
+                title_of(&p.name),
+                STUB_TEXTS[variant % STUB_TEXTS.len()]
+            );
+            for v in values.iter_mut() {
+                set_readme(v, &readme);
+            }
+            details.insert("readmeChars".into(), json!(readme.chars().count()));
+            details.insert(
+                "readmeWords".into(),
+                json!(readme.split_whitespace().count()),
+            );
+            since = first.started;
+        }
+    }
+    details.insert("buildNumber".into(), json!(newest.number));
+    details.insert("buildId".into(), json!(newest.id));
+    Some(Planted {
+        actor_id: p.id.clone(),
+        actor_name: p.name.clone(),
+        kind: kind.to_owned(),
+        since: Some(since),
+        details: Value::Object(details),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -3633,7 +4360,14 @@ mod tests {
         };
         let (fx, truth) = generate(&with);
         let (base, base_truth) = generate(&without);
-        assert!(base_truth.controls.is_empty());
+        let noise = |t: &GroundTruth| -> Vec<Control> {
+            t.controls
+                .iter()
+                .filter(|c| c.kind == CONTROL_NOISE)
+                .cloned()
+                .collect()
+        };
+        assert!(noise(&base_truth).is_empty());
         assert!(base_truth
             .planted
             .iter()
@@ -3644,11 +4378,12 @@ mod tests {
             .filter(|p| QUALITY_KINDS.contains(&p.kind.as_str()))
             .collect();
         assert_eq!(quality.len(), 2, "round(40 / 25)");
-        assert_eq!(truth.controls.len(), 2);
+        let noise_controls = noise(&truth);
+        assert_eq!(noise_controls.len(), 2);
         let touched: HashSet<&str> = quality
             .iter()
             .map(|p| p.actor_id.as_str())
-            .chain(truth.controls.iter().map(|c| c.actor_id.as_str()))
+            .chain(noise_controls.iter().map(|c| c.actor_id.as_str()))
             .collect();
         assert_eq!(touched.len(), 4);
         // Neither plants nor controls go on Actors with another plant.
@@ -3680,6 +4415,18 @@ mod tests {
             .filter(|p| !QUALITY_KINDS.contains(&p.kind.as_str()))
             .collect();
         assert_eq!(others, base_truth.planted.iter().collect::<Vec<_>>());
+        // The compliance controls are the same Actors either way.
+        let compliance_controls = |t: &GroundTruth| -> Vec<Control> {
+            t.controls
+                .iter()
+                .filter(|c| c.kind != CONTROL_NOISE)
+                .cloned()
+                .collect()
+        };
+        assert_eq!(
+            compliance_controls(&truth),
+            compliance_controls(&base_truth)
+        );
     }
 
     #[test]
@@ -3707,6 +4454,13 @@ mod tests {
                 },
                 &COST_KINDS[..],
             ),
+            (
+                Families {
+                    compliance: false,
+                    ..Families::ALL
+                },
+                &COMPLIANCE_KINDS[..],
+            ),
         ] {
             let cfg = SynthConfig {
                 families,
@@ -3725,7 +4479,12 @@ mod tests {
                 .map(|p| (p.actor_id.as_str(), p.kind.as_str()))
                 .collect();
             assert_eq!(got, kept, "{families:?}");
-            assert_eq!(truth.controls, all.controls);
+            let kept_controls: Vec<&Control> = all
+                .controls
+                .iter()
+                .filter(|c| families.compliance || c.kind == CONTROL_NOISE)
+                .collect();
+            assert_eq!(truth.controls.iter().collect::<Vec<_>>(), kept_controls);
         }
         let clean = generate(&SynthConfig {
             clean: true,
@@ -3872,5 +4631,629 @@ mod tests {
             a.builds.last().map(|b| &b["buildNumber"]),
             Some(&ab[0].details["buildB"])
         );
+    }
+
+    // --------------------------------------------------------------------------------------------
+    // Compliance plants and controls.
+
+    fn compliance_only(plants: usize) -> SynthConfig {
+        SynthConfig {
+            actors: 200,
+            days: 30,
+            families: Families {
+                compliance: true,
+                ..Families::NONE
+            },
+            compliance_plants: Some(plants),
+            ..SynthConfig::default()
+        }
+    }
+
+    /// The compliance-only fleet of 200 Actors with 10 plants, and the same fleet with no
+    /// family at all, generated once for the tests that read them.
+    fn compliance_fleets() -> &'static ((Fixture, GroundTruth), (Fixture, GroundTruth)) {
+        static FLEETS: OnceLock<((Fixture, GroundTruth), (Fixture, GroundTruth))> = OnceLock::new();
+        FLEETS.get_or_init(|| {
+            let on = compliance_only(10);
+            let off = SynthConfig {
+                families: Families::NONE,
+                ..on.clone()
+            };
+            (generate(&on), generate(&off))
+        })
+    }
+
+    fn is_compliance(p: &Planted) -> bool {
+        COMPLIANCE_KINDS.contains(&p.kind.as_str())
+    }
+
+    const LEGAL_WORDS: [&str; 8] = [
+        "legal",
+        "gdpr",
+        "personal data",
+        "privacy",
+        "data protection",
+        "lawful",
+        "legitimate",
+        "ccpa",
+    ];
+    const PII_FIELDS: [&str; 5] = ["email", "phone", "fullName", "profileUrl", "address"];
+
+    fn legal_words(text: &str) -> Vec<&'static str> {
+        let lower = text.to_lowercase();
+        LEGAL_WORDS
+            .iter()
+            .copied()
+            .filter(|w| lower.contains(w))
+            .collect()
+    }
+
+    fn prefix_of(kind: &str) -> &'static str {
+        match kind {
+            "apify-token" => "apify_api_",
+            "aws-access-key" => "AKIA",
+            "github-token" => "ghp_",
+            "slack-token" => "xoxb-",
+            "stripe-live-key" => "sk_live_",
+            "google-api-key" => "AIza",
+            _ => "sk-proj-",
+        }
+    }
+
+    /// Does `s` have the format of `kind` exactly (checked character by character)?
+    fn secret_format_ok(kind: &str, s: &str) -> bool {
+        let Some(body) = s.strip_prefix(prefix_of(kind)) else {
+            return false;
+        };
+        let all = |b: &str, n: usize, ok: fn(char) -> bool| b.len() == n && b.chars().all(ok);
+        let alnum = |c: char| c.is_ascii_alphanumeric();
+        match kind {
+            "apify-token" | "github-token" => all(body, 36, alnum),
+            "aws-access-key" => all(body, 16, |c| {
+                c.is_ascii_uppercase() || ('2'..='7').contains(&c)
+            }),
+            "slack-token" => {
+                let parts: Vec<&str> = body.split('-').collect();
+                parts.len() == 3
+                    && all(parts[0], 10, |c| c.is_ascii_digit())
+                    && all(parts[1], 13, |c| c.is_ascii_digit())
+                    && all(parts[2], 24, alnum)
+            }
+            "stripe-live-key" => all(body, 24, alnum),
+            "google-api-key" => all(body, 35, |c| {
+                c.is_ascii_alphanumeric() || c == '_' || c == '-'
+            }),
+            _ => all(body, 48, alnum),
+        }
+    }
+
+    /// The first credential of format `kind` in `text`: its prefix and the body characters
+    /// after it.
+    fn find_secret<'a>(kind: &str, text: &'a str) -> Option<&'a str> {
+        let at = text.find(prefix_of(kind))?;
+        let body_char = |c: char| match kind {
+            "slack-token" => c.is_ascii_alphanumeric() || c == '-',
+            "google-api-key" => c.is_ascii_alphanumeric() || c == '_' || c == '-',
+            _ => c.is_ascii_alphanumeric(),
+        };
+        let rest = &text[at + prefix_of(kind).len()..];
+        let len = rest.find(|c: char| !body_char(c)).unwrap_or(rest.len());
+        Some(&text[at..at + prefix_of(kind).len() + len])
+    }
+
+    /// The secret a plant put in the fixture, read from the place its `location` names.
+    fn planted_secret<'a>(a: &'a ActorFixture, p: &Planted) -> &'a str {
+        let newest = a.builds.last().expect("builds");
+        let kind = p.details["secretKind"].as_str().expect("secretKind");
+        let location = p.details["location"].as_str().expect("location");
+        let found = if let Some(line) = location.strip_prefix("README:") {
+            let line: usize = line.parse().expect("a line number");
+            let readme = newest["readme"].as_str().expect("readme");
+            readme
+                .lines()
+                .nth(line - 1)
+                .and_then(|l| find_secret(kind, l))
+        } else {
+            let pointer = format!("/actorDefinition/input{location}");
+            newest.pointer(&pointer).and_then(Value::as_str)
+        };
+        let secret = found.unwrap_or_else(|| panic!("{}: no secret at {location}", p.actor_name));
+        assert!(secret_format_ok(kind, secret), "{}: {kind}", p.actor_name);
+        secret
+    }
+
+    fn input_of(build: &Value) -> Value {
+        let text: Value = serde_json::from_str(build["inputSchema"].as_str().expect("inputSchema"))
+            .expect("JSON");
+        assert_eq!(text, build["actorDefinition"]["input"]);
+        text
+    }
+
+    fn readme_of(build: &Value) -> &str {
+        let readme = build["readme"].as_str().expect("readme");
+        assert_eq!(build["actorDefinition"]["readme"], readme);
+        readme
+    }
+
+    fn dataset_fields(build: &Value) -> Vec<String> {
+        build["actorDefinition"]["storages"]["dataset"]["fields"]["properties"]
+            .as_object()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    fn words(text: &str) -> usize {
+        text.split_whitespace().count()
+    }
+
+    #[test]
+    fn compliance_only_fleet_plants_exactly_the_asked_plants_and_controls() {
+        let ((fx, truth), _) = compliance_fleets();
+        assert_eq!(fx.actors.len(), 200);
+        assert_eq!(truth.planted.len(), 10, "{:#?}", truth.planted);
+        assert!(truth.planted.iter().all(is_compliance));
+        for kind in COMPLIANCE_KINDS {
+            let n = truth.planted.iter().filter(|p| p.kind == kind).count();
+            assert_eq!(n, 2, "{kind}");
+        }
+        assert_eq!(truth.controls.len(), 10);
+        for kind in [CONTROL_PII_WITH_LEGAL_NOTE, CONTROL_PLACEHOLDER_SECRET] {
+            let n = truth.controls.iter().filter(|c| c.kind == kind).count();
+            assert_eq!(n, 5, "{kind}");
+        }
+        let planted: HashSet<&str> = truth.planted.iter().map(|p| p.actor_id.as_str()).collect();
+        let controls: HashSet<&str> = truth.controls.iter().map(|c| c.actor_id.as_str()).collect();
+        assert_eq!(planted.len(), 10, "one plant per Actor");
+        assert_eq!(controls.len(), 10);
+        assert!(planted.is_disjoint(&controls));
+        for p in &truth.planted {
+            let a = actor_of(fx, p);
+            assert_eq!(a.name(), p.actor_name);
+            let newest = a.builds.last().expect("builds");
+            assert_eq!(newest["status"], "SUCCEEDED");
+            assert_eq!(p.details["buildNumber"], newest["buildNumber"]);
+            assert_eq!(p.details["buildId"], newest["id"]);
+            assert!(p.since.is_some());
+            let keys: Vec<&str> = p
+                .details
+                .as_object()
+                .expect("details")
+                .keys()
+                .map(String::as_str)
+                .collect();
+            let expected: &[&str] = match p.kind.as_str() {
+                KIND_SECRET_IN_INPUT | KIND_SECRET_IN_README => {
+                    &["location", "secretKind", "fingerprint"]
+                }
+                KIND_MISSING_IS_SECRET => &["property", "location"],
+                KIND_PII_NO_LEGAL_NOTE => &["fields"],
+                _ => &["readmeChars", "readmeWords"],
+            };
+            for k in expected {
+                assert!(keys.contains(k), "{}: {k} in {keys:?}", p.kind);
+            }
+        }
+        // Public: the stub and personal-data plants and the legal-note controls, nothing else.
+        let public: HashSet<&str> = truth
+            .planted
+            .iter()
+            .filter(|p| p.kind == KIND_STUB_README || p.kind == KIND_PII_NO_LEGAL_NOTE)
+            .map(|p| p.actor_id.as_str())
+            .chain(
+                truth
+                    .controls
+                    .iter()
+                    .filter(|c| c.kind == CONTROL_PII_WITH_LEGAL_NOTE)
+                    .map(|c| c.actor_id.as_str()),
+            )
+            .collect();
+        assert_eq!(public.len(), 9);
+        for a in &fx.actors {
+            assert_eq!(
+                a.actor["isPublic"] == true,
+                public.contains(a.id()),
+                "{}",
+                a.name()
+            );
+        }
+
+        let (again, truth_again) = generate(&compliance_only(10));
+        assert_eq!(&truth_again, truth);
+        assert_eq!(again.to_json(), fx.to_json());
+        let back: GroundTruth = serde_json::from_str(&truth.to_json_pretty()).expect("parses");
+        assert_eq!(&back, truth);
+        // About one per 20 Actors by default, from 20 Actors; none below.
+        let count = |actors: usize| {
+            let t = generate(&SynthConfig {
+                actors,
+                days: 10,
+                compliance_plants: None,
+                ..compliance_only(0)
+            })
+            .1;
+            (t.planted.len(), t.controls.len())
+        };
+        assert_eq!(count(19), (0, 0));
+        assert_eq!(count(20), (1, 2));
+        assert_eq!(count(100), (5, 5));
+    }
+
+    #[test]
+    fn compliance_plants_are_in_the_fixture_and_change_nothing_else() {
+        let ((fx, truth), (base, _)) = compliance_fleets();
+        let json = |v: &Value| serde_json::to_string(v).expect("serializes");
+        for p in &truth.planted {
+            let a = actor_of(fx, p);
+            let b = actor_of(base, p);
+            let who = &p.actor_name;
+            assert_eq!(a.builds.len(), b.builds.len());
+            let (newest, base_newest) =
+                (&a.builds[a.builds.len() - 1], &b.builds[b.builds.len() - 1]);
+            let older = a.builds.len() - 1;
+            let (input, base_input) = (input_of(newest), input_of(base_newest));
+            let (readme, base_readme) = (readme_of(newest), readme_of(base_newest));
+            match p.kind.as_str() {
+                KIND_SECRET_IN_INPUT => {
+                    let secret = planted_secret(a, p);
+                    let key = &input["properties"]["apiKey"];
+                    assert_eq!(key["prefill"], secret);
+                    assert_eq!(key["isSecret"], true);
+                    // Every older build has the property, without a value: the drift between the
+                    // two newest builds is the prefill only.
+                    for old in &a.builds[..older] {
+                        let old_key = &input_of(old)["properties"]["apiKey"];
+                        assert_eq!(old_key["isSecret"], true, "{who}");
+                        assert!(
+                            old_key.get("prefill").is_none() && old_key.get("default").is_none()
+                        );
+                    }
+                    let mut without = input.clone();
+                    if let Some(k) = without["properties"]["apiKey"].as_object_mut() {
+                        k.shift_remove("prefill");
+                    }
+                    assert_eq!(without, base_input, "{who}");
+                    assert_eq!(readme, base_readme);
+                }
+                KIND_SECRET_IN_README => {
+                    let secret = planted_secret(a, p);
+                    assert!(readme.starts_with(base_readme), "{who}");
+                    assert!(readme.len() > base_readme.len());
+                    assert_eq!(input, base_input);
+                    assert!(!input.to_string().contains(secret));
+                }
+                KIND_MISSING_IS_SECRET => {
+                    let name = p.details["property"].as_str().expect("property");
+                    assert!(NOT_SECRET_PROPERTIES.contains(&name));
+                    assert_eq!(p.details["location"], format!("/properties/{name}"));
+                    let prop = &input["properties"][name];
+                    assert_eq!(prop["type"], "string", "{who}");
+                    assert!(prop.get("isSecret").is_none(), "{who}");
+                    assert!(prop.get("default").is_none() && prop.get("prefill").is_none());
+                    assert!(prop["title"].is_string() && prop["description"].is_string());
+                    match base_input["properties"].get(name) {
+                        Some(was) => assert_eq!(was["isSecret"], true, "{who}"),
+                        None => assert_ne!(name, "apiKey", "{who}"),
+                    }
+                    let (mut x, mut y) = (input.clone(), base_input.clone());
+                    for s in [&mut x, &mut y] {
+                        if let Some(props) = s["properties"].as_object_mut() {
+                            props.shift_remove(name);
+                        }
+                    }
+                    assert_eq!(x, y, "{who}: only {name} differs");
+                    assert_eq!(readme, base_readme);
+                }
+                KIND_PII_NO_LEGAL_NOTE => {
+                    let fields: Vec<&str> = p.details["fields"]
+                        .as_array()
+                        .expect("fields")
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .collect();
+                    assert!(
+                        fields.contains(&"email")
+                            || fields.contains(&"phone")
+                            || fields.contains(&"address")
+                            || (fields.contains(&"fullName") && fields.contains(&"profileUrl")),
+                        "{fields:?}"
+                    );
+                    assert_eq!(a.actor["isPublic"], true);
+                    for (x, y) in a.builds.iter().zip(&b.builds) {
+                        let (have, had) = (dataset_fields(x), dataset_fields(y));
+                        for f in &fields {
+                            assert!(have.iter().any(|h| h == f), "{who}: {f}");
+                            assert!(!had.iter().any(|h| h == f), "{who}: {f}");
+                        }
+                        assert_eq!(input_of(x), input_of(y));
+                        let r = readme_of(x);
+                        assert!(legal_words(r).is_empty(), "{who}: {:?}", legal_words(r));
+                        assert!(words(r) >= 300, "{who}: {} words", words(r));
+                        assert!(r.contains("\n## Input\n") && r.contains("\n## Output\n"));
+                    }
+                }
+                _ => {
+                    assert_eq!(p.kind, KIND_STUB_README);
+                    assert_eq!(a.actor["isPublic"], true);
+                    for (x, y) in a.builds.iter().zip(&b.builds) {
+                        let r = readme_of(x);
+                        let title = format!("# {}\n\n", a.actor["title"].as_str().unwrap_or(""));
+                        assert!(r.starts_with(&title), "{who}: {r}");
+                        assert!(words(r) <= 8, "{who}: {r}");
+                        assert_eq!(input_of(x), input_of(y));
+                        assert_eq!(dataset_fields(x), dataset_fields(y));
+                    }
+                    assert_eq!(p.details["readmeChars"], readme.chars().count());
+                    assert_eq!(p.details["readmeWords"], words(readme));
+                }
+            }
+            // Secret and hygiene plants change the newest build only, and not the Actor.
+            if matches!(
+                p.kind.as_str(),
+                KIND_SECRET_IN_INPUT | KIND_SECRET_IN_README | KIND_MISSING_IS_SECRET
+            ) {
+                assert_eq!(json(&a.actor), json(&b.actor), "{who}");
+                for (x, y) in a.builds[..older].iter().zip(&b.builds[..older]) {
+                    assert_eq!(json(x), json(y), "{who}");
+                }
+                assert_ne!(json(newest), json(base_newest));
+            }
+            // Runs, datasets and behavior are untouched.
+            assert_eq!(
+                serde_json::to_string(&a.runs).ok(),
+                serde_json::to_string(&b.runs).ok()
+            );
+            assert_eq!(
+                serde_json::to_string(&a.behavior).ok(),
+                serde_json::to_string(&b.behavior).ok()
+            );
+        }
+        for c in &truth.controls {
+            let a = fx
+                .actors
+                .iter()
+                .find(|a| a.id() == c.actor_id)
+                .expect("control");
+            let who = &c.actor_name;
+            match c.kind.as_str() {
+                CONTROL_PII_WITH_LEGAL_NOTE => {
+                    assert_eq!(a.actor["isPublic"], true);
+                    for x in &a.builds {
+                        let have = dataset_fields(x);
+                        assert!(
+                            PII_FIELDS.iter().any(|f| have.iter().any(|h| h == f)),
+                            "{who}"
+                        );
+                        let r = readme_of(x);
+                        assert!(r.contains("## Is it legal to scrape"), "{who}");
+                        let found = legal_words(r);
+                        for w in ["legal", "gdpr", "personal data"] {
+                            assert!(found.contains(&w), "{who}: {w}");
+                        }
+                        assert!(words(r) >= 300);
+                    }
+                }
+                CONTROL_PLACEHOLDER_SECRET => {
+                    assert_eq!(a.actor["isPublic"], false);
+                    for x in &a.builds {
+                        let token = &input_of(x)["properties"]["apiToken"];
+                        assert_eq!(token["isSecret"], true, "{who}");
+                        assert_eq!(token["type"], "string");
+                        assert!(token.get("prefill").is_none() && token.get("default").is_none());
+                        let r = readme_of(x);
+                        assert!(
+                            r.contains("YOUR_APIFY_TOKEN") && r.contains("<token>"),
+                            "{who}"
+                        );
+                    }
+                    // No credential of any format anywhere in the Actor.
+                    let text = serde_json::to_string(a).expect("serializes");
+                    for kind in SECRET_KINDS {
+                        assert!(
+                            find_secret(kind, &text).is_none_or(|s| !secret_format_ok(kind, s)),
+                            "{who}: {kind}"
+                        );
+                    }
+                }
+                other => panic!("control {other}"),
+            }
+        }
+        // Every other Actor is as it was: private, a two-line README, no personal data.
+        let touched: HashSet<&str> = truth
+            .planted
+            .iter()
+            .map(|p| p.actor_id.as_str())
+            .chain(truth.controls.iter().map(|c| c.actor_id.as_str()))
+            .collect();
+        let mut same = 0;
+        for (a, b) in fx.actors.iter().zip(&base.actors) {
+            assert_eq!(a.id(), b.id());
+            if touched.contains(a.id()) {
+                assert_ne!(serde_json::to_string(a).ok(), serde_json::to_string(b).ok());
+                continue;
+            }
+            assert_eq!(serde_json::to_string(a).ok(), serde_json::to_string(b).ok());
+            assert_eq!(a.actor["isPublic"], false);
+            for x in &a.builds {
+                assert_eq!(readme_of(x).lines().count(), 3, "{}", a.name());
+                let have = dataset_fields(x);
+                assert!(!PII_FIELDS.iter().any(|f| have.iter().any(|h| h == f)));
+            }
+            same += 1;
+        }
+        assert_eq!(same, 180);
+    }
+
+    #[test]
+    fn secrets_rotate_through_every_format_and_the_ground_truth_never_holds_one() {
+        let (fx, truth) = generate(&compliance_only(40));
+        let truth_text = truth.to_json_pretty();
+        let fixture_text = fx.to_json();
+        let mut kinds: HashSet<&str> = HashSet::new();
+        let mut secrets: HashSet<&str> = HashSet::new();
+        for p in truth
+            .planted
+            .iter()
+            .filter(|p| p.kind == KIND_SECRET_IN_INPUT || p.kind == KIND_SECRET_IN_README)
+        {
+            let a = actor_of(&fx, p);
+            let secret = planted_secret(a, p);
+            let kind = p.details["secretKind"].as_str().expect("secretKind");
+            kinds.insert(kind);
+            assert!(secrets.insert(secret), "a secret is used once");
+            let chars: Vec<char> = secret.chars().collect();
+            let head: String = chars[..4].iter().collect();
+            let tail: String = chars[chars.len() - 2..].iter().collect();
+            assert_eq!(p.details["fingerprint"], format!("{head}…{tail}"));
+            // Not the secret, nor any 8 characters of it past its public prefix.
+            let body: Vec<char> = secret[prefix_of(kind).len()..].chars().collect();
+            for w in body.windows(8) {
+                let w: String = w.iter().collect();
+                assert!(!truth_text.contains(&w), "{}: {w}", p.actor_name);
+            }
+            // In the fixture twice: `inputSchema` and `actorDefinition.input`, or `readme`
+            // and `actorDefinition.readme` of the newest build; nowhere else.
+            assert_eq!(fixture_text.matches(secret).count(), 2, "{}", p.actor_name);
+            let newest = a.builds.last().expect("builds").to_string();
+            assert_eq!(newest.matches(secret).count(), 2);
+        }
+        let all: HashSet<&str> = SECRET_KINDS.iter().copied().collect();
+        assert_eq!(kinds, all);
+        // The secret formats are what a scanner expects of them.
+        let mut rng = StdRng::seed_from_u64(7);
+        for (k, kind) in SECRET_KINDS.iter().enumerate() {
+            for _ in 0..200 {
+                let s = draw_secret(&mut rng, k);
+                assert!(secret_format_ok(kind, &s), "{kind}: {s}");
+                assert_eq!(find_secret(kind, &format!("x={s}\n")), Some(s.as_str()));
+            }
+        }
+    }
+
+    #[test]
+    fn compliance_plants_leave_every_other_actor_as_it_was() {
+        let with = SynthConfig::default();
+        let without = SynthConfig {
+            families: Families {
+                compliance: false,
+                ..Families::ALL
+            },
+            ..SynthConfig::default()
+        };
+        let (fx, truth) = generate(&with);
+        let (base, base_truth) = generate(&without);
+        assert!(base_truth.planted.iter().all(|p| !is_compliance(p)));
+        let compliance: Vec<&Planted> = truth.planted.iter().filter(|p| is_compliance(p)).collect();
+        assert_eq!(compliance.len(), 2, "round(40 / 20)");
+        let kinds: Vec<&str> = compliance.iter().map(|p| p.kind.as_str()).collect();
+        let mut sorted = kinds.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, [KIND_PII_NO_LEGAL_NOTE, KIND_SECRET_IN_README]);
+        // Three plants from 60 Actors: a secret in the input schema comes third.
+        let sixty = generate(&SynthConfig {
+            actors: 60,
+            days: 20,
+            ..SynthConfig::default()
+        })
+        .1;
+        let mut kinds: Vec<&str> = sixty
+            .planted
+            .iter()
+            .filter(|p| is_compliance(p))
+            .map(|p| p.kind.as_str())
+            .collect();
+        kinds.sort_unstable();
+        assert_eq!(
+            kinds,
+            [
+                KIND_PII_NO_LEGAL_NOTE,
+                KIND_SECRET_IN_INPUT,
+                KIND_SECRET_IN_README
+            ]
+        );
+        let controls: Vec<&Control> = truth
+            .controls
+            .iter()
+            .filter(|c| c.kind != CONTROL_NOISE)
+            .collect();
+        assert_eq!(controls.len(), 2);
+        let touched: HashSet<&str> = compliance
+            .iter()
+            .map(|p| p.actor_id.as_str())
+            .chain(controls.iter().map(|c| c.actor_id.as_str()))
+            .collect();
+        assert_eq!(touched.len(), 4);
+        // Neither plants nor controls go on Actors with another plant or control.
+        assert!(base_truth
+            .planted
+            .iter()
+            .all(|p| !touched.contains(p.actor_id.as_str())));
+        assert!(base_truth
+            .controls
+            .iter()
+            .all(|c| !touched.contains(c.actor_id.as_str())));
+        assert_eq!(fx.user, base.user);
+        assert_eq!(
+            serde_json::to_string(&fx.tokens).ok(),
+            serde_json::to_string(&base.tokens).ok()
+        );
+        let json = |a: &ActorFixture| serde_json::to_string(a).expect("serializes");
+        let mut same = 0;
+        for (a, b) in fx.actors.iter().zip(&base.actors) {
+            assert_eq!(a.id(), b.id());
+            if touched.contains(a.id()) {
+                assert_ne!(json(a), json(b), "{}", a.name());
+            } else {
+                assert_eq!(json(a), json(b), "{}", a.name());
+                same += 1;
+            }
+        }
+        assert_eq!(same, 36);
+        let others: Vec<&Planted> = truth.planted.iter().filter(|p| !is_compliance(p)).collect();
+        assert_eq!(others, base_truth.planted.iter().collect::<Vec<_>>());
+        let noise: Vec<&Control> = truth
+            .controls
+            .iter()
+            .filter(|c| c.kind == CONTROL_NOISE)
+            .collect();
+        assert_eq!(noise, base_truth.controls.iter().collect::<Vec<_>>());
+
+        // The same Actors whichever other family is off, and with compliance alone.
+        let chosen = |t: &GroundTruth| -> Vec<(String, String)> {
+            t.planted
+                .iter()
+                .filter(|p| is_compliance(p))
+                .map(|p| (p.actor_id.clone(), p.kind.clone()))
+                .chain(
+                    t.controls
+                        .iter()
+                        .filter(|c| c.kind != CONTROL_NOISE)
+                        .map(|c| (c.actor_id.clone(), c.kind.clone())),
+                )
+                .collect()
+        };
+        let expected = chosen(&truth);
+        for families in [
+            Families {
+                quality: false,
+                ab: false,
+                ..Families::ALL
+            },
+            Families {
+                fleet: false,
+                schema: false,
+                cost: false,
+                ..Families::ALL
+            },
+            Families {
+                compliance: true,
+                ..Families::NONE
+            },
+        ] {
+            let (_, t) = generate(&SynthConfig {
+                families,
+                ..SynthConfig::default()
+            });
+            assert_eq!(chosen(&t), expected, "{families:?}");
+        }
     }
 }

@@ -4,7 +4,8 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, Utc};
 use forge_emulator::synth::{
-    self, GroundTruth, SynthConfig, COST_KINDS, KINDS, QUALITY_KINDS, SCHEMA_KINDS,
+    self, GroundTruth, SynthConfig, COMPLIANCE_KINDS, COST_KINDS, KINDS, QUALITY_KINDS,
+    SCHEMA_KINDS,
 };
 use forge_emulator::{ActorFixture, Fixture};
 use serde_json::Value;
@@ -257,6 +258,13 @@ fn check_truth(cfg: &SynthConfig, per_kind: usize) {
                 assert!(b.success_rate - over.success_rate.unwrap() >= 0.149);
                 assert_eq!(b.builds.len(), 1);
             }
+            // Builds and the Actor object only (in detail in the unit tests of src/synth.rs).
+            kind if COMPLIANCE_KINDS.contains(&kind) => {
+                let newest = newest_build(a);
+                assert_eq!(newest["status"], "SUCCEEDED");
+                assert_eq!(p.details["buildId"], newest["id"]);
+                assert_eq!(p.details["buildNumber"], newest["buildNumber"]);
+            }
             other => panic!("unknown kind {other}"),
         }
     }
@@ -404,9 +412,17 @@ fn scales_to_a_large_fleet() {
             "{kind}: one per 25 actors"
         );
     }
+    for kind in COMPLIANCE_KINDS {
+        assert_eq!(
+            truth.planted.iter().filter(|p| p.kind == kind).count(),
+            2,
+            "{kind}: 10 compliance plants, one per 20 actors"
+        );
+    }
     assert_eq!(
         truth.planted.len(),
-        131,
-        "plus 10 of each schema kind, 8 of each cost kind, 8 quality plants and 1 ab-difference"
+        141,
+        "plus 10 of each schema kind, 8 of each cost kind, 8 quality plants, 1 ab-difference \
+         and 10 compliance plants"
     );
 }

@@ -148,10 +148,20 @@ fn kinds_are_listed() {
     let all: HashSet<&str> = ALL_KINDS.iter().copied().collect();
     assert_eq!(
         all.len(),
-        KINDS.len() + SCHEMA_KINDS.len() + COST_KINDS.len() + synth::QUALITY_KINDS.len() + 1
+        KINDS.len()
+            + SCHEMA_KINDS.len()
+            + COST_KINDS.len()
+            + synth::QUALITY_KINDS.len()
+            + 1
+            + synth::COMPLIANCE_KINDS.len()
     );
     assert!(all.contains(synth::KIND_AB_DIFFERENCE));
-    for k in KINDS.iter().chain(&SCHEMA_KINDS).chain(&COST_KINDS) {
+    for k in KINDS
+        .iter()
+        .chain(&SCHEMA_KINDS)
+        .chain(&COST_KINDS)
+        .chain(&synth::COMPLIANCE_KINDS)
+    {
         assert!(all.contains(k), "{k}");
     }
     for k in COST_KINDS {

@@ -701,8 +701,19 @@ fn healthy_histories_only_evolve_compatibly() {
                     changed += 1;
                 }
             }
+            // A missing-is-secret compliance plant: its newest build has that lint problem and
+            // no other.
+            let not_secret = truth
+                .planted
+                .iter()
+                .find(|p| p.actor_id == a.id() && p.kind == synth::KIND_MISSING_IS_SECRET);
             for b in &bs {
                 if plant.is_some_and(|p| p.details["toBuildId"] == b["id"]) {
+                    continue;
+                }
+                if let Some(p) = not_secret.filter(|p| p.details["buildId"] == b["id"]) {
+                    let name = p.details["property"].as_str().unwrap();
+                    assert_eq!(lint(input(b)), one("credential-not-secret", name));
                     continue;
                 }
                 assert!(
@@ -746,6 +757,7 @@ fn schemas_do_not_disturb_the_rest_of_the_fleet() {
     let not_cost = truth.planted.iter().filter(|p| {
         !synth::COST_KINDS.contains(&p.kind.as_str())
             && !synth::QUALITY_KINDS.contains(&p.kind.as_str())
+            && !synth::COMPLIANCE_KINDS.contains(&p.kind.as_str())
             && p.kind != synth::KIND_AB_DIFFERENCE
     });
     assert_eq!(not_cost.count(), 18);

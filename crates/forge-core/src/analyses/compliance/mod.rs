@@ -54,7 +54,7 @@ pub const RULES: &[(&str, &str, &str)] = &[
     ("CS-SECRET-GENERIC", "medium..high", "A value assigned to a credential-named key (`apiKey`, `API_TOKEN`, `client_secret`, `password`, `Authorization: Bearer`...) looks random: at least 20 characters with letters and digits and Shannon entropy ≥ `entropyThreshold` (3.5 bits/char, gitleaks' generic-api-key; hex needs 32 characters and 0.5 less). High on public actors, medium on private ones."),
     ("CS-SECRET-HYGIENE-VALUE", "medium..high", "An `isSecret` input property has a default or a prefill: the value is published in the input schema in clear text, and every run that omits the field uses it (from the input-schema lint, LINT-SECRET-WITH-VALUE). High on public actors, medium on private ones."),
     ("CS-SECRET-HYGIENE-NOT-MARKED", "low..medium", "An input property named like a credential (password, token, apiKey, secret, cookie, session, auth...) is not `isSecret`: users' values are stored in clear text in every run's input and shown in the Console (from the input-schema lint, LINT-SECRET-NOT-MARKED). Medium on public actors (their users' credentials), low on private ones."),
-    ("CS-PII-NO-LEGAL-NOTE", "medium..high", "The actor outputs personal data (dataset fields such as email, phone, person names, profiles, addresses, birth dates, IP addresses; a title or description about emails, contacts, profiles or leads; README phrases such as \"email addresses\" or \"phone numbers\"; the LEAD_GENERATION category) and its README has no legal note (GDPR, personal data, data protection, privacy, legitimate interest, legal). Public personal data is still personal data; the scraper's user is a controller who needs a lawful basis, and Apify asks READMEs to cover legality. High on public actors, medium on private ones: a flag for review, not a legal verdict."),
+    ("CS-PII-NO-LEGAL-NOTE", "info..high", "The actor outputs personal data (dataset fields such as email, phone, person names, profiles, addresses, birth dates, IP addresses; a title or description about emails, contacts, profiles or leads; README phrases such as \"email addresses\" or \"phone numbers\"; the LEAD_GENERATION category) and its README has no legal note (GDPR, personal data, data protection, privacy, legitimate interest, legal). Public personal data is still personal data; the scraper's user is a controller who needs a lawful basis, and Apify asks READMEs to cover legality. With contact or identity data (an email, a phone, an address, a birth date, an ID, an IP) or names together with profiles: high on public actors, medium on private ones. With only a hint (a name or a profile field alone, words in the title): medium on public actors, info on private ones. A flag for review, not a legal verdict."),
     ("CS-PII-LITERAL", "info..high", "A personal-data value in a default, prefill, example, example run input or dataset-schema example: e-mail addresses (not role mailboxes, placeholders or example domains), phone numbers (with a country code, or under a phone-named key; NANP 555 numbers are fictional and skipped), card numbers (network prefix and length, Luhn, not a published test card), IBANs (country length, mod-97, not a documented example) and public IPv4 addresses (not private, documentation or well-known resolvers). In README and changelog only cards and IBANs are looked for (a developer's own contact details are expected there). Cards and IBANs high, e-mails and phones medium, IPs low; one notch lower on private actors."),
     ("CS-PII-BY-DEFAULT", "info..low", "A boolean input that switches on personal-data collection (`scrapeEmails`, `includePhoneNumbers`, `extractContacts`...) defaults or is prefilled to true: Apify's input-schema guide asks not to scrape personal information by default. Low on public actors, info on private ones."),
     ("CS-STORE-README-MISSING", "info..medium", "The build has no README: the Store page is empty, and Apify's quality score rates ease of use by the README. Medium on public actors; info on private ones (as all Store rules)."),
@@ -900,9 +900,23 @@ fn pii_output(ctx: &Ctx, out: &mut Vec<Finding>) {
     } else {
         "it has no README to carry a legal note"
     };
+    // Contact and identity data (an email, a phone, an address, a birth date, an ID, an IP),
+    // or names together with profiles, are personal data beyond doubt. A name or a profile
+    // alone, or only words in the title, is a hint: worth a note on a private actor, an alert
+    // only in the Store.
+    let cats: BTreeSet<&str> = indicators.iter().map(|(_, _, c)| *c).collect();
+    let strong = cats
+        .iter()
+        .any(|c| !matches!(*c, "person-name" | "profile" | "text" | "category"))
+        || (cats.contains("person-name") && cats.contains("profile"));
+    let severity = match (strong, ctx.is_public) {
+        (true, _) => ctx.by_visibility(Severity::High),
+        (false, true) => Severity::Medium,
+        (false, false) => Severity::Info,
+    };
     out.push(finding(
         "CS-PII-NO-LEGAL-NOTE",
-        ctx.by_visibility(Severity::High),
+        severity,
         indicators[0].0.clone(),
         format!(
             "outputs personal data ({}{}) but {readme_state}",
@@ -912,6 +926,7 @@ fn pii_output(ctx: &Ctx, out: &mut Vec<Finding>) {
         json!({
             "indicators": indicators.iter().map(|(l, w, c)| json!({"location": l, "what": w, "category": c})).collect::<Vec<_>>(),
             "readmeHasLegalNote": false,
+            "strongEvidence": strong,
         }),
     ));
 }
