@@ -79,7 +79,7 @@ impl Default for AbConfig {
 impl AbConfig {
     fn sanitized(&self) -> AbConfig {
         let d = AbConfig::default();
-        let pick = |v: f64, default: f64, ok: bool| if v.is_finite() && ok { v } else { default };
+        let pick = super::sane;
         AbConfig {
             alpha: pick(self.alpha, d.alpha, self.alpha > 0.0 && self.alpha < 0.5),
             power: pick(self.power, d.power, self.power > 0.5 && self.power < 1.0),

@@ -155,7 +155,7 @@ impl CostConfig {
     /// NaN findings.
     fn sanitized(&self) -> CostConfig {
         let d = CostConfig::default();
-        let pick = |v: f64, default: f64, ok: bool| if v.is_finite() && ok { v } else { default };
+        let pick = super::sane;
         CostConfig {
             window_days: self.window_days,
             monthly_budget_usd: self

@@ -115,7 +115,7 @@ impl QualityConfig {
     /// Odd values (NaN, negative) fall back to the defaults: an odd input never yields NaN.
     fn sanitized(&self) -> QualityConfig {
         let d = QualityConfig::default();
-        let pick = |v: f64, default: f64, ok: bool| if v.is_finite() && ok { v } else { default };
+        let pick = super::sane;
         QualityConfig {
             baseline_days: self.baseline_days.clamp(7, 365),
             fdr_q: pick(self.fdr_q, d.fdr_q, self.fdr_q > 0.0 && self.fdr_q <= 1.0),

@@ -343,7 +343,7 @@ pub(crate) fn looks_like_credential(name: &str) -> bool {
 }
 
 /// `openaiApiKey` → [openai, api, key]; `API_KEY` → [api, key]; `APIKey` → [api, key].
-fn split_words(name: &str) -> Vec<String> {
+pub(crate) fn split_words(name: &str) -> Vec<String> {
     let chars: Vec<char> = name.chars().collect();
     let mut words = Vec::new();
     let mut current = String::new();

@@ -50,6 +50,7 @@ mod prop_tests;
 
 pub use diff::{diff, diff_dataset, diff_input};
 pub use lint::lint_input_schema;
+pub(crate) use lint::split_words;
 pub use rules::{rule, rule_table_markdown, Direction, Level, Rule, RULES};
 
 use chrono::{DateTime, Utc};

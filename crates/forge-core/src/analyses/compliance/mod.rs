@@ -279,33 +279,7 @@ pub struct ComplianceFindings {
 /// `openaiApiKey` → [openai, api, key]; `API_KEY` → [api, key]; `APIKey` → [api, key];
 /// `e-mail` → [e, mail].
 pub(super) fn words(name: &str) -> Vec<String> {
-    let chars: Vec<char> = name.chars().collect();
-    let mut out = Vec::new();
-    let mut current = String::new();
-    for (i, &c) in chars.iter().enumerate() {
-        if !c.is_alphanumeric() {
-            if !current.is_empty() {
-                out.push(std::mem::take(&mut current));
-            }
-            continue;
-        }
-        let prev = i.checked_sub(1).and_then(|p| chars.get(p));
-        let next = chars.get(i + 1);
-        let boundary = c.is_uppercase()
-            && prev.is_some_and(|p| {
-                p.is_lowercase()
-                    || p.is_ascii_digit()
-                    || (p.is_uppercase() && next.is_some_and(|n| n.is_lowercase()))
-            });
-        if boundary && !current.is_empty() {
-            out.push(std::mem::take(&mut current));
-        }
-        current.extend(c.to_lowercase());
-    }
-    if !current.is_empty() {
-        out.push(current);
-    }
-    out
+    crate::schema::split_words(name)
 }
 
 /// Whether lower-case `haystack` contains `phrase` on word boundaries.
