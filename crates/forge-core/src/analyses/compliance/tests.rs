@@ -935,3 +935,66 @@ Session pool: sessionPoolOptions.maxPoolSize = 100.
     assert!(secrets.is_empty(), "{secrets:#?}");
     assert_eq!(above_info(&f), Vec::<(&str, String)>::new());
 }
+
+/// Any JSON, anywhere in an actor or a build, is scanned without a panic; strings mix the
+/// shapes the matchers look for (prefixes, digits, `@`, newlines, non-ASCII).
+mod arbitrary {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-zA-Z0-9_@.:/ \\n-]{0,60}",
+            "(apify_api_|AKIA|ghp_|xoxb-|sk-proj-|AIza|sk_live_)[A-Za-z0-9_-]{0,48}",
+            "\\PC{0,30}",
+        ]
+    }
+
+    fn json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<f64>()
+                .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+            text().prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::from),
+                prop::collection::btree_map(
+                    prop_oneof![
+                        Just("readme".to_string()),
+                        Just("inputSchema".to_string()),
+                        Just("actorDefinition".to_string()),
+                        Just("properties".to_string()),
+                        Just("prefill".to_string()),
+                        Just("storages".to_string()),
+                        Just("fields".to_string()),
+                        Just("title".to_string()),
+                        "[a-zA-Z]{1,12}",
+                    ],
+                    inner,
+                    0..6
+                )
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn any_definition_is_scanned_without_a_panic(actor in json(), build in json(), readme in text()) {
+            let mut d = clean();
+            d.actor_object = actor;
+            let mut b = build;
+            if let Value::Object(m) = &mut b {
+                m.insert("readme".into(), Value::from(readme));
+            }
+            d.build = Some(b);
+            let f = run(vec![d, clean()]);
+            prop_assert_eq!(f.output.actors.len(), 2);
+            prop_assert!(serde_json::to_string(&f.output).is_ok());
+        }
+    }
+}
