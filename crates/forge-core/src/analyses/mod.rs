@@ -1,4 +1,5 @@
 pub mod ab;
+pub mod action_plan;
 pub mod compliance;
 pub mod cost;
 pub mod fleet;
