@@ -3,10 +3,13 @@
 
 use chrono::{DateTime, Utc};
 use forge_core::aggregate::Windows;
+use forge_core::analyses::action_plan::{build_plan, ToolSignals};
 use forge_core::analyses::fleet::{self, ActorEvidence, FleetConfig, FleetEvidence, FleetSnapshot};
 use forge_core::signal::signals_record;
 use forge_runtime::actor::{parse_input, to_json};
+use forge_runtime::owned::{record, start_run_with, wait_for_run, StartOptions};
 use forge_runtime::source::Sampling;
+use forge_runtime::Flow;
 use forge_runtime::{Context, Emission, Permission, RuntimeError, Tool};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use serde::Deserialize;
@@ -25,6 +28,12 @@ pub struct FleetInput {
     pub actors: Vec<String>,
     #[serde(default)]
     pub detail_samples_per_actor: usize,
+    /// Specialists to run and merge into the Action Plan (platform flow).
+    #[serde(default)]
+    pub specialists: Vec<String>,
+    /// Who publishes the specialists (`username`); default: the owner of this Actor.
+    #[serde(default)]
+    pub specialists_owner: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -55,6 +64,22 @@ impl Tool for FleetAnalytics {
         let findings = fleet::analyze(&input.config, &evidence.fleet, previous.as_ref());
         let mut output = to_json(&findings.output)?;
         output["collection"] = evidence.stats;
+        if !input.specialists.is_empty() {
+            let own = signals_record(
+                fleet::TOOL,
+                &findings.output.signals,
+                &findings.output.acknowledged,
+            );
+            let mut tools = vec![ToolSignals {
+                tool: fleet::TOOL.into(),
+                record: Some(own),
+                failure: None,
+                console_url: None,
+            }];
+            tools.extend(fan_out(ctx, &input).await?);
+            let plan = build_plan(&tools, None);
+            output["actionPlan"] = to_json(&plan)?;
+        }
         Ok(Emission {
             signals: signals_record(
                 fleet::TOOL,
@@ -72,6 +97,82 @@ impl Tool for FleetAnalytics {
             output,
         })
     }
+}
+
+/// Runs each specialist as its own Apify run under the same token (runs endpoint + wait), and
+/// reads the SIGNALS record of that run: a run we started, so its storage is ours to read. A
+/// specialist that fails, times out or cannot start degrades its section, never the run.
+async fn fan_out(ctx: &Context, input: &FleetInput) -> Result<Vec<ToolSignals>, RuntimeError> {
+    let degraded = |tool: &str, why: String| ToolSignals {
+        tool: tool.into(),
+        record: None,
+        failure: Some(why),
+        console_url: None,
+    };
+    if ctx.flow == Flow::Cli {
+        return Ok(input
+            .specialists
+            .iter()
+            .map(|t| {
+                degraded(
+                    t,
+                    "specialists run as Apify runs: start fleet-analytics on the platform".into(),
+                )
+            })
+            .collect());
+    }
+    let owner = match &input.specialists_owner {
+        Some(o) => o.clone(),
+        None => {
+            let me = std::env::var("ACTOR_ID")
+                .or_else(|_| std::env::var("APIFY_ACTOR_ID"))
+                .map_err(|_| RuntimeError::Env("ACTOR_ID is not set".into()))?;
+            ctx.source.actor(&me).await?.username.unwrap_or_default()
+        }
+    };
+    let sub_input = json!({"actors": input.actors});
+    let as_of = input.as_of.map(|t| t.to_rfc3339());
+    let client = &ctx.source.client;
+    let mut out = Vec::new();
+    for tool in &input.specialists {
+        let mut body = sub_input.clone();
+        if let (Some(t), true) = (&as_of, tool != "schema-validator") {
+            body["asOf"] = json!(t);
+        }
+        let actor = format!("{owner}~{tool}");
+        let console = Some(format!("https://console.apify.com/actors/{actor}/runs"));
+        let run = match start_run_with(client, &actor, &body, &StartOptions::default()).await {
+            Ok(r) => r,
+            Err(e) => {
+                out.push(degraded(tool, format!("could not start: {e}")));
+                continue;
+            }
+        };
+        let console_url = Some(format!(
+            "https://console.apify.com/actors/{actor}/runs/{}",
+            run.run_id()
+        ));
+        let status = wait_for_run(client, &run, 60).await;
+        let mut waited = 60;
+        let mut finished = matches!(&status, Ok(Some(d)) if d.status.is_terminal());
+        while !finished && waited < 3600 {
+            let d = wait_for_run(client, &run, 60).await;
+            waited += 60;
+            finished = matches!(&d, Ok(Some(d)) if d.status.is_terminal());
+        }
+        let signals = record(client, &run, "SIGNALS").await.ok().flatten();
+        out.push(ToolSignals {
+            tool: tool.clone(),
+            failure: match (&signals, finished) {
+                (Some(_), true) => None,
+                (None, true) => Some("the run finished without a SIGNALS record".into()),
+                (_, false) => Some("the run did not finish within an hour".into()),
+            },
+            record: signals,
+            console_url: console_url.or(console),
+        });
+    }
+    Ok(out)
 }
 
 struct Collected {

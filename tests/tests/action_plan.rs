@@ -1,0 +1,133 @@
+//! fleet-analytics as the orchestrator on the platform: it runs specialists as their own
+//! Apify runs, reads the SIGNALS of the runs it started, and merges everything into one
+//! Action Plan; a specialist that cannot run degrades its section, not the run.
+
+use forge_emulator::Permissions;
+use forge_runtime::owned::run_sync_get_dataset_items;
+use forge_tests::*;
+use secrecy::SecretString;
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_apifyforge-e2e");
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn specialists_run_as_their_own_runs_and_merge_into_one_plan() {
+    let (fixture, truth) = fleet(42, 40);
+    let token = SecretString::from(
+        fixture
+            .tokens
+            .iter()
+            .find(|t| t.permissions == Permissions::all_scoped())
+            .unwrap()
+            .token
+            .clone(),
+    );
+    let emulator = start(fixture, BIN).await;
+    let input = json!({
+        "asOf": "2026-11-23T00:00:00Z",
+        "specialists": ["cost-watchdog", "quality-monitor", "compliance-scanner"],
+        "specialistsOwner": "apifyforge"
+    });
+    run_sync_get_dataset_items(
+        &emulator.base_url(),
+        &token,
+        "apifyforge/fleet-analytics",
+        &input,
+    )
+    .await
+    .expect("fleet-analytics succeeds");
+    for tool in ["cost-watchdog", "quality-monitor", "compliance-scanner"] {
+        assert_eq!(
+            emulator.runs_of(tool).len(),
+            1,
+            "{tool} ran once, as its own run"
+        );
+    }
+    let run = emulator
+        .runs_of("fleet-analytics")
+        .into_iter()
+        .last()
+        .unwrap();
+    let store = run["defaultKeyValueStoreId"].as_str().unwrap().to_string();
+    let output: Value =
+        serde_json::from_slice(&emulator.kv_record(&store, "OUTPUT").unwrap().1).unwrap();
+    let violations =
+        contract_violations("actors/fleet-analytics/schemas/output.schema.json", &output);
+    assert!(violations.is_empty(), "{violations:#?}");
+    let plan = &output["actionPlan"];
+    let items = plan["items"].as_array().unwrap();
+    assert!(
+        plan["degraded"].as_array().unwrap().is_empty(),
+        "{}",
+        plan["degraded"]
+    );
+    let tools: std::collections::BTreeSet<&str> = items
+        .iter()
+        .flat_map(|i| {
+            i["tools"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(Value::as_str)
+        })
+        .collect();
+    println!(
+        "action plan: {} items from {tools:?}; first: {}",
+        items.len(),
+        items[0]["actorName"]
+    );
+    for t in [
+        "fleet-analytics",
+        "cost-watchdog",
+        "quality-monitor",
+        "compliance-scanner",
+    ] {
+        assert!(tools.contains(t), "{t} contributed");
+    }
+    // A failure spike is one item, however many tools saw it.
+    let spike = truth
+        .planted
+        .iter()
+        .find(|p| p.kind == "failure-spike")
+        .unwrap();
+    let spike_items: Vec<&Value> = items
+        .iter()
+        .filter(|i| i["actorId"] == spike.actor_id.as_str() && i["cause"] == "failures")
+        .collect();
+    assert_eq!(spike_items.len(), 1);
+    assert!(
+        spike_items[0]["tools"].as_array().unwrap().len() >= 2,
+        "{}",
+        spike_items[0]
+    );
+    // The leaked secret comes first.
+    assert_eq!(items[0]["cause"], "compliance", "{}", items[0]);
+
+    // A specialist that does not exist degrades its section; the run still succeeds.
+    let input = json!({
+        "asOf": "2026-11-23T00:00:00Z",
+        "specialists": ["cost-watchdog"],
+        "specialistsOwner": "nobody"
+    });
+    run_sync_get_dataset_items(
+        &emulator.base_url(),
+        &token,
+        "apifyforge/fleet-analytics",
+        &input,
+    )
+    .await
+    .expect("fleet-analytics still succeeds");
+    let run = emulator
+        .runs_of("fleet-analytics")
+        .into_iter()
+        .last()
+        .unwrap();
+    let store = run["defaultKeyValueStoreId"].as_str().unwrap().to_string();
+    let output: Value =
+        serde_json::from_slice(&emulator.kv_record(&store, "OUTPUT").unwrap().1).unwrap();
+    let degraded = output["actionPlan"]["degraded"].as_array().unwrap();
+    assert_eq!(degraded.len(), 1);
+    assert_eq!(degraded[0]["tool"], "cost-watchdog");
+    println!("degraded: {}", degraded[0]);
+    emulator.shutdown().await;
+}
