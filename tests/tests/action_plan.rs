@@ -5,7 +5,7 @@
 use forge_emulator::Permissions;
 use forge_runtime::owned::run_sync_get_dataset_items;
 use forge_tests::*;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_apifyforge-e2e");
@@ -102,6 +102,30 @@ async fn specialists_run_as_their_own_runs_and_merge_into_one_plan() {
     );
     // The leaked secret comes first.
     assert_eq!(items[0]["cause"], "compliance", "{}", items[0]);
+
+    // The CLI flow runs the same specialists in-process with the user's token: same plan.
+    let dir = tempfile::tempdir().unwrap();
+    let out = cli_run(BIN, &emulator, token.expose_secret(), dir.path(), &input).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let local = read_json(
+        &dir.path()
+            .join("storage/key_value_stores/default/OUTPUT.json"),
+    );
+    assert_eq!(
+        local["actionPlan"], output["actionPlan"],
+        "the CLI plan differs"
+    );
+    for tool in ["cost-watchdog", "quality-monitor", "compliance-scanner"] {
+        assert_eq!(
+            emulator.runs_of(tool).len(),
+            1,
+            "the CLI started no {tool} run"
+        );
+    }
 
     // A specialist that does not exist degrades its section; the run still succeeds.
     let input = json!({

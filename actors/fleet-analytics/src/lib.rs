@@ -2,9 +2,12 @@
 //! in the window and its baseline, and hands them to [`forge_core::analyses::fleet::analyze`].
 
 use chrono::{DateTime, Utc};
+use compliance_scanner::ComplianceScanner;
+use cost_watchdog::CostWatchdog;
 use forge_core::aggregate::Windows;
 use forge_core::analyses::action_plan::{build_plan, ToolSignals};
 use forge_core::analyses::fleet::{self, ActorEvidence, FleetConfig, FleetEvidence, FleetSnapshot};
+use forge_core::input::InputSchema;
 use forge_core::signal::signals_record;
 use forge_runtime::actor::{parse_input, to_json};
 use forge_runtime::owned::{record, start_run_with, wait_for_run, StartOptions};
@@ -12,6 +15,8 @@ use forge_runtime::source::Sampling;
 use forge_runtime::Flow;
 use forge_runtime::{Context, Emission, Permission, RuntimeError, Tool};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
+use quality_monitor::QualityMonitor;
+use schema_validator::SchemaValidator;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -109,17 +114,38 @@ async fn fan_out(ctx: &Context, input: &FleetInput) -> Result<Vec<ToolSignals>, 
         failure: Some(why),
         console_url: None,
     };
+    let as_of = input.as_of.map(|t| t.to_rfc3339());
+    let input_of = |tool: &str| {
+        let mut body = json!({"actors": input.actors});
+        if let (Some(t), true) = (&as_of, tool != "schema-validator") {
+            body["asOf"] = json!(t);
+        }
+        body
+    };
     if ctx.flow == Flow::Cli {
-        return Ok(input
-            .specialists
-            .iter()
-            .map(|t| {
-                degraded(
-                    t,
-                    "specialists run as Apify runs: start fleet-analytics on the platform".into(),
-                )
-            })
-            .collect());
+        // The CLI flow runs the same code in this process, with the user's token: nothing
+        // leaves the machine, and the plan is the one the platform would build.
+        let mut out = Vec::new();
+        for tool in &input.specialists {
+            let body = input_of(tool);
+            let result = match tool.as_str() {
+                "schema-validator" => in_process(&SchemaValidator, ctx, &body).await,
+                "cost-watchdog" => in_process(&CostWatchdog, ctx, &body).await,
+                "quality-monitor" => in_process(&QualityMonitor, ctx, &body).await,
+                "compliance-scanner" => in_process(&ComplianceScanner, ctx, &body).await,
+                other => Err(RuntimeError::Other(format!("no specialist {other}"))),
+            };
+            out.push(match result {
+                Ok(record) => ToolSignals {
+                    tool: tool.clone(),
+                    record: Some(record),
+                    failure: None,
+                    console_url: None,
+                },
+                Err(e) => degraded(tool, e.to_string()),
+            });
+        }
+        return Ok(out);
     }
     let owner = match &input.specialists_owner {
         Some(o) => o.clone(),
@@ -130,15 +156,10 @@ async fn fan_out(ctx: &Context, input: &FleetInput) -> Result<Vec<ToolSignals>, 
             ctx.source.actor(&me).await?.username.unwrap_or_default()
         }
     };
-    let sub_input = json!({"actors": input.actors});
-    let as_of = input.as_of.map(|t| t.to_rfc3339());
     let client = &ctx.source.client;
     let mut out = Vec::new();
     for tool in &input.specialists {
-        let mut body = sub_input.clone();
-        if let (Some(t), true) = (&as_of, tool != "schema-validator") {
-            body["asOf"] = json!(t);
-        }
+        let body = input_of(tool);
         let actor = format!("{owner}~{tool}");
         let console = Some(format!("https://console.apify.com/actors/{actor}/runs"));
         let run = match start_run_with(client, &actor, &body, &StartOptions::default()).await {
@@ -173,6 +194,13 @@ async fn fan_out(ctx: &Context, input: &FleetInput) -> Result<Vec<ToolSignals>, 
         });
     }
     Ok(out)
+}
+
+/// Runs a specialist in this process: its input validated against its own schema with its
+/// defaults, its SIGNALS record returned.
+async fn in_process<T: Tool>(tool: &T, ctx: &Context, body: &Value) -> Result<Value, RuntimeError> {
+    let input = InputSchema::parse(T::INPUT_SCHEMA)?.resolve(Some(body))?;
+    Ok(tool.run(ctx, input, None).await?.signals)
 }
 
 struct Collected {
