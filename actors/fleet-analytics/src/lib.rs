@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use compliance_scanner::ComplianceScanner;
 use cost_watchdog::CostWatchdog;
 use forge_core::aggregate::Windows;
-use forge_core::analyses::action_plan::{build_plan, ToolSignals};
+use forge_core::analyses::action_plan::{build_plan, PlanItem, ToolSignals};
 use forge_core::analyses::fleet::{self, ActorEvidence, FleetConfig, FleetEvidence, FleetSnapshot};
 use forge_core::input::InputSchema;
 use forge_core::signal::signals_record;
@@ -64,10 +64,15 @@ impl Tool for FleetAnalytics {
         let input: FleetInput = parse_input(input)?;
         let windows = Windows::new(input.as_of.unwrap_or(ctx.now), input.config.window_days);
         let evidence = collect(ctx, &input, windows).await?;
+        // The previous plan's items, for "what changed since last week".
+        let previous_plan: Option<Vec<PlanItem>> = previous
+            .as_ref()
+            .and_then(|v| serde_json::from_value(v.get("actionPlan")?.clone()).ok());
         // A snapshot from another tool or an older shape is ignored, not an error.
         let previous: Option<FleetSnapshot> = previous.and_then(|v| serde_json::from_value(v).ok());
         let findings = fleet::analyze(&input.config, &evidence.fleet, previous.as_ref());
         let mut output = to_json(&findings.output)?;
+        let mut snapshot = to_json(&findings.snapshot)?;
         output["collection"] = evidence.stats;
         if !input.specialists.is_empty() {
             let own = signals_record(
@@ -82,8 +87,9 @@ impl Tool for FleetAnalytics {
                 console_url: None,
             }];
             tools.extend(fan_out(ctx, &input).await?);
-            let plan = build_plan(&tools, None);
+            let plan = build_plan(&tools, previous_plan.as_deref());
             output["actionPlan"] = to_json(&plan)?;
+            snapshot["actionPlan"] = to_json(&plan.items)?;
         }
         Ok(Emission {
             signals: signals_record(
@@ -91,7 +97,7 @@ impl Tool for FleetAnalytics {
                 &findings.output.signals,
                 &findings.output.acknowledged,
             ),
-            snapshot: Some(to_json(&findings.snapshot)?),
+            snapshot: Some(snapshot),
             rows: findings
                 .rows
                 .iter()

@@ -387,7 +387,16 @@ pub fn build_plan(tools: &[ToolSignals], previous: Option<&[PlanItem]>) -> Actio
             Some(record) => match parse_record(record) {
                 Err(e) => reasons.push(e),
                 Ok(signals) => {
-                    for (s, ack) in signals {
+                    for (mut s, ack) in signals {
+                        // A repeat that was not alerted again (quality-monitor) is still a
+                        // problem to fix: it keeps the severity it was alerted with.
+                        if s.severity == Severity::Info && s.evidence["alert"] == "repeat" {
+                            if let Ok(level) =
+                                serde_json::from_value(s.evidence["alertSeverity"].clone())
+                            {
+                                s.severity = level;
+                            }
+                        }
                         if s.severity == Severity::Info {
                             continue;
                         }

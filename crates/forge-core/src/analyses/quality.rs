@@ -1246,6 +1246,8 @@ pub fn analyze(
             evidence["costPerRun"] = serde_json::to_value(cost).unwrap_or(Value::Null);
         }
         evidence["alert"] = json!(if repeat { "repeat" } else { "new" });
+        // What it would alert with: the Action Plan keeps the problem at this level.
+        evidence["alertSeverity"] = json!(severity);
         if let Some(prev) = prev.filter(|_| repeat) {
             evidence["lastAlertedAt"] = json!(prev.last_alerted_at);
         }
