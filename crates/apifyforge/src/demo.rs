@@ -176,81 +176,56 @@ pub async fn run_demo(options: &DemoOptions) -> anyhow::Result<DemoResult> {
     let as_of = options.synth.now.to_rfc3339_opts(SecondsFormat::Secs, true);
     let mut runs = Vec::new();
 
-    let mut fleet = run_on_platform(
-        &emulator,
-        &token,
-        "fleet-analytics",
-        "the whole fleet".into(),
-        json!({"asOf": as_of}),
-    )
-    .await?;
-    fleet.score = Some(crate::detection::score_with(
-        &truth,
-        &all_signals(&fleet.signals),
-        crate::detection::FLEET_ANALYTICS,
-        crate::detection::FLEET_ANALYTICS_ALSO_TRUE,
-    ));
-    runs.push(fleet);
-    let mut schemas = run_on_platform(
-        &emulator,
-        &token,
-        "schema-validator",
-        "every actor's newest builds".into(),
-        json!({}),
-    )
-    .await?;
-    schemas.score = Some(crate::detection::score_with(
-        &truth,
-        &all_signals(&schemas.signals),
-        crate::detection::SCHEMA_VALIDATOR,
-        crate::detection::SCHEMA_VALIDATOR_ALSO_TRUE,
-    ));
-    runs.push(schemas);
-    let mut cost = run_on_platform(
-        &emulator,
-        &token,
-        "cost-watchdog",
-        "the whole fleet's spend".into(),
-        json!({"asOf": as_of}),
-    )
-    .await?;
-    cost.score = Some(crate::detection::score_with(
-        &truth,
-        &all_signals(&cost.signals),
-        crate::detection::COST_WATCHDOG,
-        crate::detection::COST_WATCHDOG_ALSO_TRUE,
-    ));
-    runs.push(cost);
-    let mut quality = run_on_platform(
-        &emulator,
-        &token,
-        "quality-monitor",
-        "week-over-week regressions".into(),
-        json!({"asOf": as_of}),
-    )
-    .await?;
-    quality.score = Some(crate::detection::score_with(
-        &truth,
-        &all_signals(&quality.signals),
-        crate::detection::QUALITY_MONITOR,
-        crate::detection::QUALITY_MONITOR_ALSO_TRUE,
-    ));
-    runs.push(quality);
-    let mut compliance = run_on_platform(
-        &emulator,
-        &token,
-        "compliance-scanner",
-        "every actor's newest build and listing".into(),
-        json!({"asOf": as_of}),
-    )
-    .await?;
-    compliance.score = Some(crate::detection::score_with(
-        &truth,
-        &all_signals(&compliance.signals),
-        crate::detection::COMPLIANCE_SCANNER,
-        crate::detection::COMPLIANCE_SCANNER_ALSO_TRUE,
-    ));
-    runs.push(compliance);
+    // The fleet-wide tools, each scored against the ground truth of the kinds it detects.
+    use crate::detection as d;
+    type Rules = &'static [(&'static str, &'static str)];
+    let scored: [(&'static str, &str, Value, Rules, Rules); 5] = [
+        (
+            "fleet-analytics",
+            "the whole fleet",
+            json!({"asOf": as_of}),
+            d::FLEET_ANALYTICS,
+            d::FLEET_ANALYTICS_ALSO_TRUE,
+        ),
+        (
+            "schema-validator",
+            "every actor's newest builds",
+            json!({}),
+            d::SCHEMA_VALIDATOR,
+            d::SCHEMA_VALIDATOR_ALSO_TRUE,
+        ),
+        (
+            "cost-watchdog",
+            "the whole fleet's spend",
+            json!({"asOf": as_of}),
+            d::COST_WATCHDOG,
+            d::COST_WATCHDOG_ALSO_TRUE,
+        ),
+        (
+            "quality-monitor",
+            "week-over-week regressions",
+            json!({"asOf": as_of}),
+            d::QUALITY_MONITOR,
+            d::QUALITY_MONITOR_ALSO_TRUE,
+        ),
+        (
+            "compliance-scanner",
+            "every actor's newest build and listing",
+            json!({"asOf": as_of}),
+            d::COMPLIANCE_SCANNER,
+            d::COMPLIANCE_SCANNER_ALSO_TRUE,
+        ),
+    ];
+    for (tool, purpose, input, rules, also_true) in scored {
+        let mut run = run_on_platform(&emulator, &token, tool, purpose.into(), input).await?;
+        run.score = Some(d::score_with(
+            &truth,
+            &all_signals(&run.signals),
+            rules,
+            also_true,
+        ));
+        runs.push(run);
+    }
     // ab-tester: a build planted to fail more, from history (no spend), and an experiment on
     // the planted A/B difference, within a budget.
     if let Some(p) = truth
