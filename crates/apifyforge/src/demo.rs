@@ -294,6 +294,21 @@ pub async fn run_demo(options: &DemoOptions) -> anyhow::Result<DemoResult> {
             );
         }
     }
+    // The orchestrator: every specialist as its own run, one Action Plan.
+    runs.push(
+        run_on_platform(
+            &emulator,
+            &token,
+            "fleet-analytics",
+            "the Action Plan: the specialists as their own runs, merged".into(),
+            json!({
+                "asOf": as_of,
+                "specialists": ["schema-validator", "cost-watchdog", "quality-monitor", "compliance-scanner"],
+                "specialistsOwner": PUBLISHER,
+            }),
+        )
+        .await?,
+    );
     let audit = emulator.audit_log();
     let requests = emulator.request_count();
     emulator.shutdown().await;
@@ -395,6 +410,30 @@ pub fn summary(r: &DemoResult) -> String {
                 }
             }
             _ => {}
+        }
+        if let Some(items) = o["actionPlan"]["items"].as_array() {
+            line(format!("  Action Plan ({} items), first:", items.len()));
+            for (i, item) in items.iter().take(8).enumerate() {
+                let tools: Vec<&str> = item["tools"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect();
+                line(format!(
+                    "  {:>2}. [{}] {}: {} ({})\n      fix: {}",
+                    i + 1,
+                    item["severity"].as_str().unwrap_or("?"),
+                    item["actorName"].as_str().unwrap_or("?"),
+                    item["cause"].as_str().unwrap_or("?"),
+                    tools.join(", "),
+                    item["topFix"].as_str().unwrap_or("")
+                ));
+            }
+            for d in o["actionPlan"]["degraded"].as_array().into_iter().flatten() {
+                line(format!("  degraded: {} ({})", d["tool"], d["reason"]));
+            }
+            continue;
         }
         let signals = o["signals"].as_array().cloned().unwrap_or_default();
         if run.tool != "release-gate" && !signals.is_empty() {
