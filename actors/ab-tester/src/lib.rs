@@ -370,10 +370,7 @@ async fn experiment(
             });
         }
         if input.config.sequential && arms[0].len() >= 10 && arms[1].len() >= 10 {
-            let probe = ab::analyze(
-                &input.config,
-                &evidence_of(input, as_of, variants, &arms, None),
-            );
+            let probe = ab::analyze(&input.config, &evidence_of(as_of, variants, &arms, None));
             if !matches!(probe.output.verdict, ab::Verdict::NotEnoughData { .. }) {
                 break "the always-valid interval decided early".to_string();
             }
@@ -387,11 +384,10 @@ async fn experiment(
         worst_case_usd_per_run: (worst * 1e6).round() / 1e6,
         stopped_because,
     };
-    Ok(evidence_of(input, as_of, variants, &arms, Some(budget)))
+    Ok(evidence_of(as_of, variants, &arms, Some(budget)))
 }
 
 fn evidence_of(
-    input: &AbInput,
     as_of: DateTime<Utc>,
     variants: [(&Variant, &ActorInfo); 2],
     arms: &[Vec<ArmRun>; 2],
@@ -414,18 +410,6 @@ fn evidence_of(
         a: arm(0, "A"),
         b: arm(1, "B"),
         budget,
-    }
-    .with_mode(&input.mode)
-}
-
-trait WithMode {
-    fn with_mode(self, mode: &str) -> Self;
-}
-
-impl WithMode for AbEvidence {
-    fn with_mode(mut self, mode: &str) -> Self {
-        self.mode = mode.to_string();
-        self
     }
 }
 

@@ -179,13 +179,14 @@ async fn fan_out(ctx: &Context, input: &FleetInput) -> Result<Vec<ToolSignals>, 
             "https://console.apify.com/actors/{actor}/runs/{}",
             run.run_id()
         ));
-        let status = wait_for_run(client, &run, 60).await;
-        let mut waited = 60;
-        let mut finished = matches!(&status, Ok(Some(d)) if d.status.is_terminal());
-        while !finished && waited < 3600 {
+        // Waits in the API's 60 s steps, for an hour at most.
+        let mut finished = false;
+        for _ in 0..60 {
             let d = wait_for_run(client, &run, 60).await;
-            waited += 60;
             finished = matches!(&d, Ok(Some(d)) if d.status.is_terminal());
+            if finished {
+                break;
+            }
         }
         let signals = record(client, &run, "SIGNALS").await.ok().flatten();
         out.push(ToolSignals {
