@@ -72,6 +72,8 @@ OPERATIONS = [
     "actorRun_get",
     "actorRun_put",
     "actor_runSyncGetDatasetItems_post",
+    "actor_runSync_post",
+    "actor_runSync_get",
     "PostChargeRun",
     "actorRun_abort_post",
     "keyValueStore_record_get",

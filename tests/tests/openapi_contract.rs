@@ -27,7 +27,7 @@ const CONTRACT: &str = include_str!(concat!(
 ));
 
 /// The operations the project uses; the data file must describe exactly these.
-const OPERATIONS: [&str; 21] = [
+const OPERATIONS: [&str; 23] = [
     "users_me_get",
     "actors_get",
     "actor_get",
@@ -41,6 +41,8 @@ const OPERATIONS: [&str; 21] = [
     "actorRun_get",
     "actorRun_put",
     "actor_runSyncGetDatasetItems_post",
+    "actor_runSync_post",
+    "actor_runSync_get",
     "PostChargeRun",
     "actorRun_abort_post",
     "keyValueStore_record_get",
@@ -435,6 +437,16 @@ async fn emulator_responses_match_the_apify_openapi_spec() {
         .expect("a second Actor");
     let slow_actor_id = slow.id().to_owned();
     let slow_actor_name = slow.name().to_owned();
+    // Two more process-backed Actors for run-sync: one writes a JSON OUTPUT through the API
+    // with its run token (as an Actor does), one exits non-zero.
+    let mut others = fixture
+        .actors
+        .iter()
+        .filter(|a| a.id() != sim_actor_id && a.id() != slow_actor_id);
+    let writer = others.next().expect("a third Actor");
+    let (writer_id, writer_name) = (writer.id().to_owned(), writer.name().to_owned());
+    let failer = others.next().expect("a fourth Actor");
+    let (failer_id, failer_name) = (failer.id().to_owned(), failer.name().to_owned());
     // A dataset with items from the fixture, if any.
     let fixture_dataset = fixture
         .actors
@@ -445,6 +457,18 @@ async fn emulator_responses_match_the_apify_openapi_spec() {
     config
         .actor_commands
         .insert(slow_actor_name, vec!["sleep".into(), "30".into()]);
+    let sh = |script: &str| vec!["sh".to_owned(), "-c".to_owned(), script.to_owned()];
+    config.actor_commands.insert(
+        writer_name,
+        sh(concat!(
+            r#"curl -sf -X PUT -H "Authorization: Bearer $APIFY_TOKEN" -H "content-type: application/json" "#,
+            r#"-d '{"answer":42,"from":"process"}' "#,
+            r#""$APIFY_API_BASE_URL/v2/key-value-stores/$ACTOR_DEFAULT_KEY_VALUE_STORE_ID/records/OUTPUT""#
+        )),
+    );
+    config
+        .actor_commands
+        .insert(failer_name.clone(), sh("exit 3"));
     let emu = Emulator::start(fixture, config)
         .await
         .expect("emulator starts");
@@ -702,6 +726,72 @@ async fn emulator_responses_match_the_apify_openapi_spec() {
         .await;
     c.expect_success("actor_runSyncGetDatasetItems_post", &r, 201);
 
+    // --- Run synchronously and get the OUTPUT record ---------------------------------------------
+    let expected_output = json!({"answer": 42, "from": "process"});
+    let r = c
+        .call(
+            tok,
+            "actor_runSync_post",
+            &[("actorId", &writer_id)],
+            &[],
+            Body::Json(json!({"contract": true})),
+        )
+        .await;
+    let output = c.expect_success("actor_runSync_post", &r, 201);
+    if output != expected_output {
+        c.violation(
+            "actor_runSync_post",
+            r.status,
+            "",
+            format!("expected the OUTPUT record, got {output}"),
+        );
+    }
+    let r = c
+        .call(
+            tok,
+            "actor_runSync_get",
+            &[("actorId", &writer_id)],
+            &[("outputRecordKey", "OUTPUT")],
+            Body::None,
+        )
+        .await;
+    let output = c.expect_success("actor_runSync_get", &r, 201);
+    if output != expected_output {
+        c.violation(
+            "actor_runSync_get",
+            r.status,
+            "",
+            format!("expected the OUTPUT record, got {output}"),
+        );
+    }
+    let r = c
+        .call(
+            tok,
+            "actor_runSync_post",
+            &[("actorId", &failer_id)],
+            &[],
+            Body::Json(json!({})),
+        )
+        .await;
+    c.expect_error("actor_runSync_post", &r, 400);
+    let error = r.json().unwrap_or(Value::Null);
+    let message = error.pointer("/error/message").and_then(Value::as_str);
+    let failed_run = emu.runs_of(&failer_name).into_iter().last();
+    let run_id = failed_run
+        .as_ref()
+        .and_then(|run| run["id"].as_str())
+        .unwrap_or("?");
+    if error.pointer("/error/type") != Some(&json!("run-failed"))
+        || !message.is_some_and(|m| m.contains(&format!("run ID: {run_id}")))
+    {
+        c.violation(
+            "actor_runSync_post",
+            r.status,
+            "/error",
+            format!("expected run-failed naming run {run_id}, got {error}"),
+        );
+    }
+
     // --- Errors: 404, 403, 401 ------------------------------------------------------------------
     let r = c
         .call(
@@ -723,6 +813,16 @@ async fn emulator_responses_match_the_apify_openapi_spec() {
         )
         .await;
     c.expect_error("actorRun_get", &r, 404);
+    let r = c
+        .call(
+            tok,
+            "actor_runSync_get",
+            &[("actorId", "NoSuchActorId000")],
+            &[],
+            Body::None,
+        )
+        .await;
+    c.expect_error("actor_runSync_get", &r, 404);
     let r = c
         .call(Some(&scoped), "actorRuns_get", &[], &[], Body::None)
         .await;

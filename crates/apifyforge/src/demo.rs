@@ -37,6 +37,8 @@ pub struct DemoResult {
     pub truth: GroundTruth,
     pub requests: usize,
     pub audit: Vec<AuditEntry>,
+    /// Requests outside the permitted reads of design §4 (none, unless something is wrong).
+    pub violations: Vec<String>,
     pub out_dir: PathBuf,
 }
 
@@ -294,7 +296,20 @@ pub async fn run_demo(options: &DemoOptions) -> anyhow::Result<DemoResult> {
             );
         }
     }
-    // The orchestrator: every specialist as its own run, one Action Plan.
+    // The orchestrator: every specialist as its own run (plus a release gate and an A/B
+    // comparison from history where the planted problems are), one Action Plan.
+    let planted = |kind: &str| truth.planted.iter().find(|p| p.kind == kind);
+    let release_gates: Vec<Value> = planted("schema-breaking-input")
+        .map(|p| json!({"actor": p.actor_name}))
+        .into_iter()
+        .collect();
+    let ab_tests: Vec<Value> = truth
+        .planted
+        .iter()
+        .find(|p| p.kind == "failure-regression" && p.details["cause"] == "build")
+        .map(|p| json!({"actor": p.actor_name, "windowDays": 30}))
+        .into_iter()
+        .collect();
     runs.push(
         run_on_platform(
             &emulator,
@@ -305,11 +320,18 @@ pub async fn run_demo(options: &DemoOptions) -> anyhow::Result<DemoResult> {
                 "asOf": as_of,
                 "specialists": ["schema-validator", "cost-watchdog", "quality-monitor", "compliance-scanner"],
                 "specialistsOwner": PUBLISHER,
+                "releaseGates": release_gates,
+                "abTests": ab_tests,
             }),
         )
         .await?,
     );
+    let tool_actors = crate::tools::TOOLS
+        .iter()
+        .map(|t| tool_actor_id(t))
+        .collect();
     let audit = emulator.audit_log();
+    let violations = crate::audit::violations(&audit, &emulator.started_runs(), &tool_actors);
     let requests = emulator.request_count();
     emulator.shutdown().await;
 
@@ -333,6 +355,7 @@ pub async fn run_demo(options: &DemoOptions) -> anyhow::Result<DemoResult> {
         truth,
         requests,
         audit,
+        violations,
         out_dir: out.clone(),
     })
 }
@@ -379,13 +402,27 @@ pub fn summary(r: &DemoResult) -> String {
         match run.tool {
             "fleet-analytics" => {
                 let f = &o["fleet"];
+                let components: Vec<String> = f["healthScore"]["components"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|c| {
+                        format!(
+                            "{} {}",
+                            c["component"].as_str().unwrap_or("?"),
+                            c["score"]
+                                .as_f64()
+                                .map_or("-".into(), |v| format!("{v:.0}"))
+                        )
+                    })
+                    .collect();
+                let grades = &f["healthScore"]["grades"];
                 line(format!(
-                    "  Fleet Health Score {} / 100 (points lost: {}); projected ${}/month; decision {}",
+                    "  Fleet Health Score {} / 100, grade {} (components: {}; actors by grade: A {} B {} C {} D {} F {}); projected ${}/month; decision {}",
                     f["healthScore"]["score"],
-                    f["healthScore"]["lost"]
-                        .as_object()
-                        .map(|m| m.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", "))
-                        .unwrap_or_default(),
+                    f["healthScore"]["grade"].as_str().unwrap_or("-"),
+                    components.join(", "),
+                    grades["A"], grades["B"], grades["C"], grades["D"], grades["F"],
                     f["projectedMonthlyUsd"],
                     o["decision"].as_str().unwrap_or("?")
                 ));
@@ -430,6 +467,20 @@ pub fn summary(r: &DemoResult) -> String {
                     item["topFix"].as_str().unwrap_or("")
                 ));
             }
+            let calls: Vec<String> = o["specialistRuns"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|c| {
+                    format!(
+                        "{} ({}, {})",
+                        c["call"].as_str().unwrap_or("?"),
+                        c["mode"].as_str().unwrap_or("?"),
+                        c["status"].as_str().unwrap_or("?")
+                    )
+                })
+                .collect();
+            line(format!("  specialist runs: {}", calls.join(", ")));
             for d in o["actionPlan"]["degraded"].as_array().into_iter().flatten() {
                 line(format!("  degraded: {} ({})", d["tool"], d["reason"]));
             }
@@ -459,9 +510,13 @@ pub fn summary(r: &DemoResult) -> String {
         }
     }
     line(format!(
-        "\nAPI requests served by the emulator: {}",
-        r.requests
+        "\nAPI requests served by the emulator: {}; outside the permitted reads of the data-access model: {}",
+        r.requests,
+        r.violations.len()
     ));
+    for v in r.violations.iter().take(10) {
+        line(format!("  not permitted: {v}"));
+    }
     line(format!(
         "Outputs: {}/<n>-<tool>/{{OUTPUT,SIGNALS,dataset}}.json, ground-truth.json, audit-log.json",
         r.out_dir.display()

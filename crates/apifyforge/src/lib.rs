@@ -2,6 +2,7 @@
 //! scoring of findings against a synthetic fleet's ground truth. `main.rs` only parses
 //! arguments and maps results to exit codes.
 
+pub mod audit;
 pub mod demo;
 pub mod detection;
 pub mod tools;

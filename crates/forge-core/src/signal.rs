@@ -61,10 +61,15 @@ pub struct Signal {
 /// A stable id for (tool, rule, subject): the same problem keeps its id across runs, so it
 /// can be acknowledged once and tracked week over week.
 pub fn signal_id(tool: &str, rule: &str, subject: &Subject) -> String {
-    // FNV-1a, 64 bit: stable across platforms and versions, unlike std's hasher.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     let build = subject.build_number.as_deref().unwrap_or("");
-    for part in [tool, rule, &subject.actor_id, build] {
+    stable_hash([tool, rule, subject.actor_id.as_str(), build])
+}
+
+/// FNV-1a, 64 bit, of the parts (each terminated by a NUL), as 16 hex digits: stable across
+/// platforms and versions, unlike std's hasher.
+pub fn stable_hash<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
         for b in part.bytes().chain(std::iter::once(0)) {
             h ^= b as u64;
             h = h.wrapping_mul(0x0100_0000_01b3);

@@ -46,7 +46,8 @@ pub struct EmulatorConfig {
     /// Enforce Apify's per-resource limits (60/s default, 200/s KV records, 400/s run start and
     /// dataset push) with 429 `rate-limit-exceeded`. Default true.
     pub rate_limits: bool,
-    /// How long `run-sync-get-dataset-items` waits before answering 408 (Apify: 300 s).
+    /// How long `run-sync` and `run-sync-get-dataset-items` wait for the run before answering
+    /// 408 (Apify: 300 s).
     pub run_sync_timeout: Duration,
     /// Actor name -> argv of the process to start for a new run of that Actor.
     pub actor_commands: HashMap<String, Vec<String>>,
@@ -266,6 +267,67 @@ impl Emulator {
             .unwrap_or_default()
     }
 
+    /// Ids of the runs of the Actor with this name that are RUNNING, oldest first.
+    pub fn running_runs_of(&self, actor_name: &str) -> Vec<String> {
+        let st = self.app.read();
+        st.actors
+            .iter()
+            .find(|a| a.name == actor_name)
+            .map(|a| {
+                a.runs
+                    .iter()
+                    .map(|ri| &st.runs[*ri as usize])
+                    .filter(|r| r.status == state::Status::Running)
+                    .map(|r| r.id.to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// SIGKILLs the process of a RUNNING run, as when its container dies (tests of what a
+    /// caller does when a run it waits for fails mid-way). The run then ends like any process
+    /// killed by a signal: FAILED, `exitCode` 137 (128 + SIGKILL, a container's convention) and,
+    /// unless the Actor set a terminal status message, `statusMessage` "Actor finished with
+    /// exit code 137". The kill is delivered to the run's process task, which records the end
+    /// moments after this returns: poll [`Emulator::run`] or wait with `waitForFinish`.
+    ///
+    /// True when the kill was sent; false for an unknown run, a run that is not RUNNING
+    /// (finished, or being aborted), a simulated run (no process), or a second kill.
+    pub fn kill_run_process(&self, run_id: &str) -> bool {
+        let st = self.app.read();
+        let running = st
+            .run_index(run_id)
+            .is_some_and(|ri| st.runs[ri as usize].status == state::Status::Running);
+        match st.live.get(run_id) {
+            Some(live) if running && live.has_process => !live.kill.send_replace(true),
+            _ => false,
+        }
+    }
+
+    /// Every run started through the API, with the id of the token that started it
+    /// (`run-token-<runId>` when a run started it), oldest first. Fixture runs are not here.
+    pub fn started_runs(&self) -> Vec<(serde_json::Value, String)> {
+        let st = self.app.read();
+        let mut out: Vec<(serde_json::Value, String)> = st
+            .started_by
+            .iter()
+            .filter_map(|(id, starter)| {
+                let ri = st.run_index(id)?;
+                Some((st.run_value(ri), starter.clone()))
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            let key = |r: &serde_json::Value| {
+                (
+                    r["startedAt"].as_str().unwrap_or("").to_string(),
+                    r["id"].as_str().unwrap_or("").to_string(),
+                )
+            };
+            key(&a.0).cmp(&key(&b.0))
+        });
+        out
+    }
+
     /// The captured stdout/stderr of a run's process.
     pub fn run_log(&self, run_id: &str) -> Option<String> {
         self.app.read().logs.get(run_id).cloned()
@@ -290,5 +352,122 @@ impl Emulator {
 impl Drop for Emulator {
     fn drop(&mut self) {
         self.app.shutdown.send_replace(true);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    /// An emulator whose first Actor runs `sleep 30`, and a full-permission token.
+    async fn sleeper() -> (Emulator, String, String, String) {
+        let (fixture, _) = synth::generate(&synth::SynthConfig {
+            actors: 2,
+            days: 2,
+            runs_per_day: 1.0,
+            ..synth::SynthConfig::default()
+        });
+        let token = fixture
+            .tokens
+            .iter()
+            .find(|t| t.permissions == Permissions::Full)
+            .expect("a full token")
+            .token
+            .clone();
+        let (name, id) = (
+            fixture.actors[0].name().to_owned(),
+            fixture.actors[0].id().to_owned(),
+        );
+        let mut config = EmulatorConfig::default();
+        config
+            .actor_commands
+            .insert(name.clone(), vec!["sleep".into(), "30".into()]);
+        let emu = Emulator::start(fixture, config).await.expect("starts");
+        (emu, token, name, id)
+    }
+
+    async fn call(emu: &Emulator, token: &str, method: &str, path: &str, body: Value) -> Value {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        reqwest::Client::new()
+            .request(method, format!("{}{path}", emu.base_url()))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("sent")
+            .json()
+            .await
+            .expect("JSON")
+    }
+
+    /// The run once it is terminal (the process task records the end after the kill).
+    async fn finished(emu: &Emulator, run_id: &str) -> Value {
+        for _ in 0..250 {
+            let run = emu.run(run_id).expect("run exists");
+            if run["finishedAt"].is_string() {
+                return run;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("run {run_id} did not finish within 5 s of the kill");
+    }
+
+    #[tokio::test]
+    async fn a_killed_process_fails_the_run_like_a_dead_container() {
+        let (emu, token, name, actor_id) = sleeper().await;
+        let path = format!("/v2/actors/{actor_id}/runs");
+        let started = call(&emu, &token, "POST", &path, json!({})).await;
+        let run_id = started["data"]["id"].as_str().expect("run id").to_owned();
+        assert_eq!(emu.running_runs_of(&name), vec![run_id.clone()]);
+
+        assert!(emu.kill_run_process(&run_id));
+        assert!(!emu.kill_run_process(&run_id), "one kill per run");
+        let run = finished(&emu, &run_id).await;
+        assert_eq!(run["status"], "FAILED");
+        assert_eq!(run["exitCode"], 137);
+        assert_eq!(run["statusMessage"], "Actor finished with exit code 137");
+        assert!(emu.running_runs_of(&name).is_empty());
+        assert!(!emu.kill_run_process(&run_id), "no longer RUNNING");
+        let log = emu.run_log(&run_id).unwrap_or_default();
+        assert!(log.contains("SIGKILL"), "{log}");
+
+        // A terminal message the Actor set is kept, as on the platform.
+        let started = call(&emu, &token, "POST", &path, json!({})).await;
+        let second = started["data"]["id"].as_str().expect("run id").to_owned();
+        let message = json!({"statusMessage": "saving", "isStatusMessageTerminal": true});
+        call(
+            &emu,
+            &token,
+            "PUT",
+            &format!("/v2/actor-runs/{second}"),
+            message,
+        )
+        .await;
+        assert!(emu.kill_run_process(&second));
+        let run = finished(&emu, &second).await;
+        assert_eq!(
+            (&run["status"], &run["exitCode"]),
+            (&json!("FAILED"), &json!(137))
+        );
+        assert_eq!(run["statusMessage"], "saving");
+
+        assert!(!emu.kill_run_process("NoSuchRun00000000"));
+        emu.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_simulated_run_has_no_process_to_kill() {
+        let (emu, token, _, _) = sleeper().await;
+        let (fixture_name, fixture_id) = {
+            let st = emu.app.read();
+            (st.actors[1].name.clone(), st.actors[1].id.clone())
+        };
+        let path = format!("/v2/actors/{fixture_id}/runs");
+        let started = call(&emu, &token, "POST", &path, json!({})).await;
+        let run_id = started["data"]["id"].as_str().expect("run id");
+        assert!(!emu.kill_run_process(run_id));
+        assert!(emu.running_runs_of(&fixture_name).is_empty());
+        emu.shutdown().await;
     }
 }

@@ -201,6 +201,8 @@ pub(crate) fn create_run(
         run["pricingInfo"] = p.clone();
     }
     st.insert_run(ai, &run);
+    st.started_by
+        .insert(run_id.as_str().into(), starter.token_id.clone());
 
     let mut records = std::collections::BTreeMap::new();
     if !input.is_empty() {
@@ -250,11 +252,13 @@ pub(crate) fn create_run(
     );
     let (done, _) = watch::channel(false);
     let (abort, _) = watch::channel(false);
+    let (kill, _) = watch::channel(false);
     st.live.insert(
         run_id.clone(),
         LiveRun {
             done,
             abort,
+            kill,
             has_process: false,
         },
     );
@@ -491,6 +495,7 @@ fn simulate(app: &App, launch: &Launch) {
             usd: Some(out.usd),
             dataset_writes: Some(writes),
             simulated: true,
+            status_message: None,
         },
     );
 }
@@ -590,10 +595,12 @@ async fn run_process(app: App, launch: Launch, argv: Vec<String>) {
     if let Some(err) = child.stderr.take() {
         pumps.push(tokio::spawn(pump_log(app.clone(), run_id.clone(), err)));
     }
-    let (mut abort_rx, mut shutdown_rx) = {
+    let (mut abort_rx, mut kill_rx, mut shutdown_rx) = {
         let st = app.read();
-        let abort = st.live.get(&run_id).map(|l| l.abort.subscribe());
-        (abort, app.shutdown.subscribe())
+        let live = st.live.get(&run_id);
+        let abort = live.map(|l| l.abort.subscribe());
+        let kill = live.map(|l| l.kill.subscribe());
+        (abort, kill, app.shutdown.subscribe())
     };
     let timeout = async {
         if launch.timeout_secs > 0 {
@@ -610,12 +617,23 @@ async fn run_process(app: App, launch: Launch, argv: Vec<String>) {
             None => std::future::pending::<()>().await,
         }
     };
+    let killed = async {
+        match kill_rx.as_mut() {
+            Some(rx) => {
+                let _ = rx.wait_for(|k| *k).await;
+            }
+            None => std::future::pending::<()>().await,
+        }
+    };
     let (status, exit_code) = tokio::select! {
-        res = child.wait() => match res {
-            Ok(s) if s.success() => (Status::Succeeded, Some(0)),
-            Ok(s) => (Status::Failed, s.code()),
-            Err(_) => (Status::Failed, None),
-        },
+        res = child.wait() => exit_outcome(res),
+        _ = killed => {
+            // A real SIGKILL, as when the container dies: the exit is classified like any other.
+            let _ = child.start_kill();
+            let res = child.wait().await;
+            append_log(&app, &run_id, "The Actor process was killed (SIGKILL).");
+            exit_outcome(res)
+        }
         _ = timeout => {
             let _ = child.kill().await;
             append_log(&app, &run_id, "The Actor run timed out and was killed.");
@@ -642,7 +660,45 @@ async fn run_process(app: App, launch: Launch, argv: Vec<String>) {
         }
     }
     let runtime = started.elapsed().as_secs_f64();
-    finish_run(&app, &run_id, status, exit_code, Some(runtime), None);
+    // The platform's default when the Actor set no terminal message of its own.
+    let status_message = match (status, exit_code) {
+        (Status::Failed, Some(code)) => Some(format!("Actor finished with exit code {code}")),
+        _ => None,
+    };
+    finish(
+        &app,
+        &run_id,
+        Finish {
+            status,
+            exit_code,
+            runtime_secs: Some(runtime),
+            usd: None,
+            dataset_writes: None,
+            simulated: false,
+            status_message,
+        },
+    );
+}
+
+/// Status and exit code of an exited process. A signal death reports `128 + signal` (137 for
+/// SIGKILL), as a container runtime does.
+fn exit_outcome(res: std::io::Result<std::process::ExitStatus>) -> (Status, Option<i32>) {
+    match res {
+        Ok(s) if s.success() => (Status::Succeeded, Some(0)),
+        Ok(s) => (Status::Failed, s.code().or_else(|| signal_exit_code(&s))),
+        Err(_) => (Status::Failed, None),
+    }
+}
+
+#[cfg(unix)]
+fn signal_exit_code(s: &std::process::ExitStatus) -> Option<i32> {
+    use std::os::unix::process::ExitStatusExt;
+    s.signal().map(|sig| 128 + sig)
+}
+
+#[cfg(not(unix))]
+fn signal_exit_code(_: &std::process::ExitStatus) -> Option<i32> {
+    None
 }
 
 async fn pump_log(app: App, run_id: String, stream: impl AsyncRead + Unpin) {
@@ -674,6 +730,8 @@ pub(crate) struct Finish {
     /// A simulated run: `finishedAt` is `startedAt` + the reported run time (which may be
     /// later than now), not the wall-clock now.
     pub simulated: bool,
+    /// `statusMessage` to set unless the Actor set a terminal one (`isStatusMessageTerminal`).
+    pub status_message: Option<String>,
 }
 
 /// Records a run's end: status, exit code, run time, compute units and cost; wakes waiters.
@@ -697,6 +755,7 @@ pub(crate) fn finish_run(
             usd,
             dataset_writes: None,
             simulated: false,
+            status_message: None,
         },
     );
 }
@@ -710,6 +769,7 @@ pub(crate) fn finish(app: &App, run_id: &str, f: Finish) {
         usd,
         dataset_writes,
         simulated,
+        status_message,
     } = f;
     let mut st = app.write();
     let Some(ri) = st.run_index(run_id) else {
@@ -748,6 +808,10 @@ pub(crate) fn finish(app: &App, run_id: &str, f: Finish) {
         m.insert("status".into(), json!(status.as_str()));
         m.insert("finishedAt".into(), json!(iso(finished)));
         m.insert("exitCode".into(), json!(exit_code));
+        let terminal = m.get("isStatusMessageTerminal") == Some(&json!(true));
+        if let Some(message) = status_message.filter(|_| !terminal) {
+            m.insert("statusMessage".into(), json!(message));
+        }
         let stats = obj(m, "stats");
         stats.insert("runTimeSecs".into(), json!(round(runtime, 3)));
         stats.insert("durationMillis".into(), json!(runtime_ms));

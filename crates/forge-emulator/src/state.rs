@@ -189,6 +189,8 @@ pub(crate) struct Kvs {
 pub(crate) struct LiveRun {
     pub done: watch::Sender<bool>,
     pub abort: watch::Sender<bool>,
+    /// SIGKILL the process, as when its container dies (`Emulator::kill_run_process`).
+    pub kill: watch::Sender<bool>,
     /// A real process runs it (abort must kill it); else it was simulated.
     pub has_process: bool,
 }
@@ -214,6 +216,9 @@ pub(crate) struct State {
     pub logs: HashMap<String, String>,
     /// (run id, idempotency key) pairs already charged.
     pub charges: HashSet<(String, String)>,
+    /// Run id -> id of the token that started it (runs started through the API only): what
+    /// the audit log's "reads only datasets of runs it started" is checked against.
+    pub started_by: HashMap<Box<str>, String>,
     pub live: HashMap<String, LiveRun>,
     /// Ids of new runs, keys and storages (seeded from the clock: only uniqueness matters).
     /// The outcomes of simulated runs do not use it (see [`State::next_sim_index`]).
@@ -308,6 +313,7 @@ impl State {
             stores: HashMap::new(),
             logs: HashMap::new(),
             charges: HashSet::new(),
+            started_by: HashMap::new(),
             live: HashMap::new(),
             rng: StdRng::seed_from_u64(seed),
             sim_counts: HashMap::new(),

@@ -163,6 +163,7 @@ async fn run_inner<T: Tool>(
             .unwrap_or(Value::Null),
     };
     let input = schema.resolve(Some(&raw_input))?;
+    let scope = crate::source::snapshot_scope(&input);
 
     let token = token.ok_or_else(|| {
         RuntimeError::Env("APIFY_TOKEN is not set: create a scoped token in Apify Console > Settings > API & Integrations".into())
@@ -175,7 +176,7 @@ async fn run_inner<T: Tool>(
         .join(format!("apifyforge-{}", T::NAME));
     let previous = match flow {
         Flow::Platform => match env.actor_id.as_deref() {
-            Some(actor_id) => source.previous_snapshot(actor_id).await?,
+            Some(actor_id) => source.previous_snapshot(actor_id, &scope).await?,
             None => None,
         },
         Flow::Cli => read_local_json(&named_store.join("SNAPSHOT.json"))?,
@@ -190,7 +191,11 @@ async fn run_inner<T: Tool>(
     storage.put_json("OUTPUT", &output).await?;
     storage.put_json("SIGNALS", &emission.signals).await?;
     storage.push_rows(&emission.rows).await?;
-    if let Some(snapshot) = &emission.snapshot {
+    if let Some(mut snapshot) = emission.snapshot {
+        if let Some(o) = snapshot.as_object_mut() {
+            o.insert("scope".into(), Value::String(scope));
+        }
+        let snapshot = &snapshot;
         storage.put_json("SNAPSHOT", snapshot).await?;
         if flow == Flow::Cli {
             let bytes = serde_json::to_vec_pretty(snapshot)

@@ -72,8 +72,8 @@ pub mod ops {
 pub struct ApiClient {
     inner: Arc<ApifyClient>,
     counters: Arc<Counters>,
-    /// Kept for the one endpoint apify-client lacks (run-sync-get-dataset-items); it leaves
-    /// this type only as an Authorization header.
+    /// Kept for the endpoints apify-client lacks (`run-sync`, `run-sync-get-dataset-items`);
+    /// it leaves this type only as an Authorization header.
     token: Arc<SecretString>,
 }
 
@@ -120,6 +120,25 @@ impl ApiClient {
     ) -> Result<Vec<serde_json::Value>, crate::owned::RunSyncError> {
         self.counters.requests.fetch_add(1, Ordering::Relaxed);
         crate::owned::run_sync_get_dataset_items_with(
+            self.inner.api_base_url(),
+            &self.token,
+            actor_id,
+            input,
+            options,
+        )
+        .await
+    }
+
+    /// Starts a run of `actor_id` with `input` and returns its `OUTPUT` record (None when the
+    /// run wrote none), through `run-sync` (see [`crate::owned::run_sync_output`]).
+    pub async fn run_sync_output(
+        &self,
+        actor_id: &str,
+        input: &serde_json::Value,
+        options: crate::owned::RunSyncOptions,
+    ) -> Result<Option<serde_json::Value>, crate::owned::RunSyncError> {
+        self.counters.requests.fetch_add(1, Ordering::Relaxed);
+        crate::owned::run_sync_output(
             self.inner.api_base_url(),
             &self.token,
             actor_id,

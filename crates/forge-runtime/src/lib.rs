@@ -19,6 +19,7 @@ pub mod client;
 pub mod doctor;
 pub mod env;
 pub mod error;
+pub mod notify;
 pub mod owned;
 pub mod source;
 pub mod storage;

@@ -140,26 +140,56 @@ pub async fn record(
     Ok(rec.and_then(|r| serde_json::from_slice(&r.value).ok()))
 }
 
-/// Why a `run-sync-get-dataset-items` call returned no items.
+/// The run-sync endpoint that answers with the default dataset's items.
+const DATASET_ITEMS: &str = "run-sync-get-dataset-items";
+/// The run-sync endpoint that answers with the `OUTPUT` record.
+const OUTPUT_RECORD: &str = "run-sync";
+
+/// Why a run-sync call (`run-sync-get-dataset-items` or `run-sync`) returned no result.
 #[derive(Debug, thiserror::Error)]
 pub enum RunSyncError {
     #[error(
-        "403 from run-sync-get-dataset-items: the token lacks {} (to start the run) or {} (to read its results)",
+        "403 from {endpoint}: the token lacks {} (to start the run) or {} (to read its results)",
         crate::Permission::ActorsRun,
         crate::Permission::StoragesRead
     )]
-    Forbidden,
+    Forbidden { endpoint: &'static str },
+    /// The run finished but did not succeed; `run_id` is parsed from the platform's message
+    /// ("Actor run did not succeed (run ID: …, status: FAILED)"), for its log and status message.
     #[error("the run did not succeed: {message}")]
     RunFailed {
         message: String,
         run_id: Option<String>,
     },
+    /// 408: the run goes on; the message is the platform's.
     #[error("the run did not finish within the endpoint's wait limit: {0}")]
     Timeout(String),
-    #[error("run-sync-get-dataset-items failed with HTTP {status}: {message}")]
-    Api { status: u16, message: String },
-    #[error("run-sync-get-dataset-items: {0}")]
-    Transport(String),
+    #[error("{endpoint} failed with HTTP {status}: {message}")]
+    Api {
+        endpoint: &'static str,
+        status: u16,
+        message: String,
+    },
+    #[error("{endpoint}: {message}")]
+    Transport {
+        endpoint: &'static str,
+        message: String,
+    },
+    /// A success status whose body is not what the endpoint promises.
+    #[error("{endpoint} answered {status} with an unexpected body: {message}")]
+    UnexpectedBody {
+        endpoint: &'static str,
+        status: u16,
+        message: String,
+    },
+}
+
+/// The run options of the run-sync endpoints (their `timeout` and `memory` parameters);
+/// unset ones are the actor's defaults.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunSyncOptions {
+    pub timeout_secs: Option<u64>,
+    pub memory_mbytes: Option<u32>,
 }
 
 /// `POST /v2/actors/{actorId}/run-sync-get-dataset-items`: starts a run, waits for it (up to
@@ -176,14 +206,6 @@ pub async fn run_sync_get_dataset_items(
         .await
 }
 
-/// The run options of `run-sync-get-dataset-items` (its `timeout` and `memory` parameters);
-/// unset ones are the actor's defaults.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RunSyncOptions {
-    pub timeout_secs: Option<u64>,
-    pub memory_mbytes: Option<u32>,
-}
-
 /// [`run_sync_get_dataset_items`] with run options.
 pub async fn run_sync_get_dataset_items_with(
     base_url: &str,
@@ -192,9 +214,58 @@ pub async fn run_sync_get_dataset_items_with(
     input: &Value,
     options: RunSyncOptions,
 ) -> Result<Vec<Value>, RunSyncError> {
+    let (status, body) = run_sync(DATASET_ITEMS, base_url, token, actor_id, input, options).await?;
+    match serde_json::from_slice(&body) {
+        Ok(Value::Array(items)) => Ok(items),
+        _ => Err(RunSyncError::UnexpectedBody {
+            endpoint: DATASET_ITEMS,
+            status,
+            message: "not a JSON array".into(),
+        }),
+    }
+}
+
+/// `POST /v2/actors/{actorId}/run-sync`: starts a run, waits for it like
+/// [`run_sync_get_dataset_items`] and returns the run's `OUTPUT` record, parsed. `None` when
+/// the run succeeded without writing `OUTPUT` (the platform answers 201 with an empty body);
+/// an `OUTPUT` that is not JSON is [`RunSyncError::UnexpectedBody`], not `None`, so a record
+/// that exists is never mistaken for a missing one.
+pub async fn run_sync_output(
+    base_url: &str,
+    token: &secrecy::SecretString,
+    actor_id: &str,
+    input: &Value,
+    options: RunSyncOptions,
+) -> Result<Option<Value>, RunSyncError> {
+    let (status, body) = run_sync(OUTPUT_RECORD, base_url, token, actor_id, input, options).await?;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    serde_json::from_slice(&body)
+        .map(Some)
+        .map_err(|e| RunSyncError::UnexpectedBody {
+            endpoint: OUTPUT_RECORD,
+            status,
+            message: format!("the OUTPUT record is not JSON ({e})"),
+        })
+}
+
+/// One run-sync request to `endpoint`: the success status and body, or the classified error.
+async fn run_sync(
+    endpoint: &'static str,
+    base_url: &str,
+    token: &secrecy::SecretString,
+    actor_id: &str,
+    input: &Value,
+    options: RunSyncOptions,
+) -> Result<(u16, Vec<u8>), RunSyncError> {
     use secrecy::ExposeSecret;
+    let transport = |e: reqwest::Error| RunSyncError::Transport {
+        endpoint,
+        message: e.without_url().to_string(),
+    };
     let url = format!(
-        "{}/v2/actors/{}/run-sync-get-dataset-items",
+        "{}/v2/actors/{}/{endpoint}",
         base_url.trim_end_matches('/').trim_end_matches("/v2"),
         actor_id.replacen('/', "~", 1)
     );
@@ -210,36 +281,80 @@ pub async fn run_sync_get_dataset_items_with(
         .query(&query)
         .bearer_auth(token.expose_secret())
         .json(input)
+        // Past the platform's 300 s wait, which answers 408 itself.
         .timeout(std::time::Duration::from_secs(330))
         .send()
         .await
-        .map_err(|e| RunSyncError::Transport(e.without_url().to_string()))?;
+        .map_err(transport)?;
     let status = response.status().as_u16();
-    let body: Value = response
-        .json()
-        .await
-        .map_err(|e| RunSyncError::Transport(e.without_url().to_string()))?;
-    let message = body["error"]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    match status {
-        200 | 201 => match body {
-            Value::Array(items) => Ok(items),
-            _ => Err(RunSyncError::Transport(
-                "the response is not a JSON array".into(),
-            )),
+    let body = response.bytes().await.map_err(transport)?.to_vec();
+    if matches!(status, 200 | 201) {
+        return Ok((status, body));
+    }
+    let error: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let message = match error["error"]["message"].as_str() {
+        Some(m) => m.to_string(),
+        // Not Apify's envelope (e.g. a proxy's page): keep what there is, briefly.
+        None => String::from_utf8_lossy(&body).chars().take(300).collect(),
+    };
+    Err(match status {
+        403 => RunSyncError::Forbidden { endpoint },
+        408 => RunSyncError::Timeout(message),
+        400 if error["error"]["type"] == "run-failed" => RunSyncError::RunFailed {
+            run_id: run_id_in(&message),
+            message,
         },
-        403 => Err(RunSyncError::Forbidden),
-        408 => Err(RunSyncError::Timeout(message)),
-        400 if body["error"]["type"] == "run-failed" => {
-            let run_id = message
-                .split("run ID: ")
-                .nth(1)
-                .and_then(|s| s.split([',', ')']).next())
-                .map(str::to_string);
-            Err(RunSyncError::RunFailed { message, run_id })
+        _ => RunSyncError::Api {
+            endpoint,
+            status,
+            message,
+        },
+    })
+}
+
+/// The run ID in a `run-failed` message: "Actor run did not succeed (run ID: <id>, status: …)".
+fn run_id_in(message: &str) -> Option<String> {
+    let (_, rest) = message.split_once("run ID:")?;
+    let id: String = rest
+        .trim_start()
+        .chars()
+        .take_while(char::is_ascii_alphanumeric)
+        .collect();
+    (!id.is_empty()).then_some(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_failed_messages_give_the_run_id() {
+        let id = |m: &str| run_id_in(m);
+        assert_eq!(
+            id("Actor run did not succeed (run ID: AbC123xyz0000000A, status: FAILED)").as_deref(),
+            Some("AbC123xyz0000000A")
+        );
+        assert_eq!(id("run ID: r1)").as_deref(), Some("r1"));
+        assert_eq!(id("run ID:r2").as_deref(), Some("r2"));
+        assert_eq!(id("Actor run did not succeed"), None);
+        assert_eq!(id("run ID: , status: FAILED"), None);
+    }
+
+    #[tokio::test]
+    async fn errors_name_the_endpoint_and_never_the_token() {
+        let token = secrecy::SecretString::from("apify_api_SECRET123");
+        let err = run_sync_output(
+            "http://127.0.0.1:9/v2",
+            &token,
+            "me/tool",
+            &serde_json::json!({}),
+            RunSyncOptions::default(),
+        )
+        .await
+        .expect_err("nothing listens on port 9");
+        assert!(err.to_string().starts_with("run-sync"), "{err}");
+        for text in [err.to_string(), format!("{err:?}")] {
+            assert!(!text.contains("SECRET123"), "{text}");
         }
-        _ => Err(RunSyncError::Api { status, message }),
     }
 }

@@ -285,6 +285,18 @@ impl FleetSource {
         &self,
         actor_id: &str,
     ) -> Result<Option<ActorRun>, RuntimeError> {
+        Ok(self
+            .newest_successful_runs(actor_id, 1)
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    async fn newest_successful_runs(
+        &self,
+        actor_id: &str,
+        limit: i64,
+    ) -> Result<Vec<ActorRun>, RuntimeError> {
         let page = self
             .client
             .api()
@@ -293,7 +305,7 @@ impl FleetSource {
             .list(
                 ListOptions {
                     offset: Some(0),
-                    limit: Some(1),
+                    limit: Some(limit),
                     desc: Some(true),
                 },
                 RunListOptions {
@@ -303,7 +315,7 @@ impl FleetSource {
             )
             .await
             .map_err(|e| map_error(ops::LIST_RUNS, e))?;
-        Ok(page.items.into_iter().next())
+        Ok(page.items)
     }
 
     /// The build of the actor's newest successful run: the one callers demonstrably use.
@@ -336,25 +348,59 @@ impl FleetSource {
         Ok(details.into_iter().flatten().collect())
     }
 
-    /// The `SNAPSHOT` a tool wrote in its own previous successful run (design §4): no storage
-    /// needs creating, and nothing but our own record is read.
+    /// The `SNAPSHOT` a tool wrote in its own newest successful run over the same `scope`
+    /// (design §4): no storage needs creating, and nothing but our own record is read. The
+    /// scope tells apart the shards an orchestrator runs side by side, so each finds its own
+    /// trend state; the newest [`SNAPSHOT_SCAN`] successful runs are looked at, newest first,
+    /// and a snapshot written before scopes existed matches any scope.
     pub async fn previous_snapshot(
         &self,
         tool_actor_id: &str,
+        scope: &str,
     ) -> Result<Option<Value>, RuntimeError> {
-        let run = self.newest_successful_run(tool_actor_id).await?;
-        let Some(store) = run.and_then(|r| r.default_key_value_store_id) else {
-            return Ok(None);
-        };
-        let record = self
-            .client
-            .api()
-            .key_value_store(store)
-            .get_record("SNAPSHOT")
-            .await
-            .map_err(|e| map_error(ops::READ_RECORD, e))?;
-        Ok(record.and_then(|r| serde_json::from_slice(&r.value).ok()))
+        for run in self
+            .newest_successful_runs(tool_actor_id, SNAPSHOT_SCAN)
+            .await?
+        {
+            let Some(store) = run.default_key_value_store_id else {
+                continue;
+            };
+            let record = self
+                .client
+                .api()
+                .key_value_store(&store)
+                .get_record("SNAPSHOT")
+                .await
+                .map_err(|e| map_error(ops::READ_RECORD, e))?;
+            let Some(snapshot) =
+                record.and_then(|r| serde_json::from_slice::<Value>(&r.value).ok())
+            else {
+                continue;
+            };
+            match snapshot.get("scope").and_then(Value::as_str) {
+                Some(s) if s != scope => continue,
+                _ => return Ok(Some(snapshot)),
+            }
+        }
+        Ok(None)
     }
+}
+
+/// Successful runs looked at for a SNAPSHOT of the same scope: more than the shards an
+/// orchestrator usually runs at once, few enough to stay cheap.
+pub const SNAPSHOT_SCAN: i64 = 10;
+
+/// The scope of a tool's trend state: which actors its input covers (the `actors` list,
+/// sorted, or the single `actor`); the whole fleet is the empty scope.
+pub fn snapshot_scope(input: &Value) -> String {
+    let mut actors: Vec<&str> = match (&input["actors"], &input["actor"]) {
+        (Value::Array(list), _) => list.iter().filter_map(Value::as_str).collect(),
+        (_, Value::String(a)) => vec![a.as_str()],
+        _ => Vec::new(),
+    };
+    actors.sort_unstable();
+    actors.dedup();
+    forge_core::signal::stable_hash(actors)
 }
 
 fn extra<'a>(

@@ -254,6 +254,29 @@ fn parse_record(record: &Value) -> Result<Vec<(Signal, bool)>, String> {
     Ok(open.chain(acked).collect())
 }
 
+/// The signals of a SIGNALS record (or of an OUTPUT, which carries the same `signals` and
+/// `acknowledged`), each with its `acknowledged` flag set as the record says.
+pub fn signals_of(record: &Value) -> Result<Vec<Signal>, String> {
+    Ok(parse_record(record)?
+        .into_iter()
+        .map(|(mut s, ack)| {
+            s.acknowledged = ack;
+            s
+        })
+        .collect())
+}
+
+/// A repeat that a tool did not alert again (quality-monitor reports it as `info` with
+/// `evidence.alert = "repeat"`) is still a problem to fix: it gets back the severity it was
+/// alerted with (`evidence.alertSeverity`), for the plan and the health score alike.
+pub fn restore_repeat_severity(s: &mut Signal) {
+    if s.severity == Severity::Info && s.evidence["alert"] == "repeat" {
+        if let Ok(level) = serde_json::from_value(s.evidence["alertSeverity"].clone()) {
+            s.severity = level;
+        }
+    }
+}
+
 /// A signal with the tool that reported it and whether it is acknowledged.
 type Tagged = (Signal, String, bool);
 
@@ -366,6 +389,16 @@ fn changes(
 /// cause), ranks the items by score, sets acknowledged items apart, and compares with
 /// `previous` (the previous plan's open items) when given.
 pub fn build_plan(tools: &[ToolSignals], previous: Option<&[PlanItem]>) -> ActionPlan {
+    build_plan_with(tools, previous, &BTreeSet::new())
+}
+
+/// [`build_plan`] with the orchestrator's own acknowledgements (signal IDs) applied on top of
+/// each record's: a specialist that ignored or predates them cannot page for them.
+pub fn build_plan_with(
+    tools: &[ToolSignals],
+    previous: Option<&[PlanItem]>,
+    acknowledged: &BTreeSet<String>,
+) -> ActionPlan {
     let mut degraded: Vec<DegradedTool> = Vec::new();
     let mut groups: BTreeMap<String, (String, Vec<Tagged>)> = BTreeMap::new();
     for t in tools {
@@ -388,15 +421,8 @@ pub fn build_plan(tools: &[ToolSignals], previous: Option<&[PlanItem]>) -> Actio
                 Err(e) => reasons.push(e),
                 Ok(signals) => {
                     for (mut s, ack) in signals {
-                        // A repeat that was not alerted again (quality-monitor) is still a
-                        // problem to fix: it keeps the severity it was alerted with.
-                        if s.severity == Severity::Info && s.evidence["alert"] == "repeat" {
-                            if let Ok(level) =
-                                serde_json::from_value(s.evidence["alertSeverity"].clone())
-                            {
-                                s.severity = level;
-                            }
-                        }
+                        let ack = ack || acknowledged.contains(&s.id);
+                        restore_repeat_severity(&mut s);
                         if s.severity == Severity::Info {
                             continue;
                         }
@@ -701,6 +727,25 @@ mod tests {
         assert_eq!(keys(&plan.items), vec!["a1/failures"]);
         assert_eq!(keys(&plan.acknowledged), vec!["a2/cost"]);
         assert_eq!(plan.items[0].signals.len(), 2);
+    }
+
+    #[test]
+    fn the_orchestrators_acknowledgements_apply_over_the_records() {
+        let a = sig(fleet::TOOL, "FA-FAILURE-SPIKE", "a1", Severity::High, None);
+        let b = sig(quality::TOOL, "QM-FAILURE-RATE", "a1", Severity::High, None);
+        let tools = [
+            tool(fleet::TOOL, std::slice::from_ref(&a), &[]),
+            tool(quality::TOOL, std::slice::from_ref(&b), &[]),
+        ];
+        let one: BTreeSet<String> = [a.id.clone()].into();
+        assert_eq!(
+            keys(&build_plan_with(&tools, None, &one).items),
+            vec!["a1/failures"]
+        );
+        let both: BTreeSet<String> = [a.id, b.id].into();
+        let plan = build_plan_with(&tools, None, &both);
+        assert!(plan.items.is_empty());
+        assert_eq!(keys(&plan.acknowledged), vec!["a1/failures"]);
     }
 
     #[test]

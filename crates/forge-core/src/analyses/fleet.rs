@@ -1,7 +1,11 @@
 //! fleet-analytics: the fleet overview, the Fleet Health Score, week-over-week deltas, and
-//! signals for the clear problems. A function from evidence to findings; see [`analyze`].
+//! signals for the clear problems. A function from evidence to findings; see [`analyze_with`]
+//! (the score itself is [`crate::analyses::health`]).
 
 use crate::aggregate::{RunAggregate, StatusCounts, WindowOut, Windows, RECENT_DAYS};
+use crate::analyses::health::{
+    self, ActorHealth, ActorHealthEvidence, FleetHealth, Grade, HealthConfig,
+};
 use crate::model::{ActorInfo, BuildInfo, JobStatus, RunDetail};
 use crate::signal::{
     decide, rank, signal_id, DecisionHead, Impact, Severity, Signal, Subject, SCHEMA_VERSION,
@@ -41,6 +45,9 @@ pub struct FleetConfig {
     pub failure_spike_min_delta: f64,
     pub cost_jump_min_ratio: f64,
     pub cost_jump_min_usd_per_month: f64,
+    /// `healthWeights`, `slo`, `sloByActor`.
+    #[serde(flatten)]
+    pub health: HealthConfig,
 }
 
 impl Default for FleetConfig {
@@ -54,6 +61,7 @@ impl Default for FleetConfig {
             failure_spike_min_delta: 0.10,
             cost_jump_min_ratio: 1.5,
             cost_jump_min_usd_per_month: 1.0,
+            health: HealthConfig::default(),
         }
     }
 }
@@ -94,7 +102,8 @@ pub struct FleetSnapshot {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TotalsSnapshot {
-    pub health_score: f64,
+    /// `None` for an empty fleet.
+    pub health_score: Option<f64>,
     pub runs: u64,
     pub success_rate: Option<f64>,
     pub cost_usd: f64,
@@ -159,22 +168,6 @@ pub struct Runs {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct HealthScore {
-    pub score: f64,
-    /// Points lost, by component.
-    pub lost: BTreeMap<&'static str, f64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LostPoints {
-    pub component: &'static str,
-    pub points: f64,
-    pub reason: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
 pub struct FleetTotals {
     pub actors: usize,
     pub actors_with_runs: usize,
@@ -185,7 +178,7 @@ pub struct FleetTotals {
     pub cost_usd: f64,
     pub previous_cost_usd: f64,
     pub projected_monthly_usd: f64,
-    pub health_score: HealthScore,
+    pub health_score: FleetHealth,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -213,8 +206,9 @@ pub struct ActorReport {
     /// Median of memMaxBytes / memory in the sampled run details.
     pub memory_utilisation: Option<f64>,
     pub samples: usize,
+    /// H, as in `health.score`.
     pub health_score: f64,
-    pub lost_points: Vec<LostPoints>,
+    pub health: ActorHealth,
     pub week_over_week: Option<ActorDelta>,
     pub signals: Vec<String>,
 }
@@ -238,7 +232,7 @@ pub struct Quantiles {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ActorDelta {
-    pub health_score: f64,
+    pub health_score: Option<f64>,
     pub runs: i64,
     pub success_rate: Option<f64>,
     pub cost_usd: f64,
@@ -248,7 +242,7 @@ pub struct ActorDelta {
 #[serde(rename_all = "camelCase")]
 pub struct WeekOverWeek {
     pub previous_as_of: DateTime<Utc>,
-    pub health_score: f64,
+    pub health_score: Option<f64>,
     pub runs: i64,
     pub success_rate: Option<f64>,
     pub cost_usd: f64,
@@ -264,6 +258,7 @@ pub struct ActorRow {
     pub actor_name: String,
     pub actor_id: String,
     pub health_score: f64,
+    pub grade: Grade,
     pub runs: u64,
     pub succeeded: u64,
     pub failed: u64,
@@ -326,18 +321,31 @@ struct Candidate {
     impact: Impact,
     recommendation: String,
     build_number: Option<String>,
-    /// Health points this problem costs, by component.
-    lost: Vec<(&'static str, f64)>,
     /// Passes the practical-effect gate. A test that does not still joins the
     /// Benjamini–Hochberg family: the family is every actor tested, not only the alarming ones.
     material: bool,
 }
 
-/// Analyses the fleet. Pure: the same arguments give the same findings, byte for byte.
+/// Analyses the fleet from its own evidence only: the health score sees fleet-analytics'
+/// signals and nothing else.
 pub fn analyze(
     config: &FleetConfig,
     evidence: &FleetEvidence,
     previous: Option<&FleetSnapshot>,
+) -> FleetFindings {
+    analyze_with(config, evidence, previous, &[], &BTreeSet::new())
+}
+
+/// Analyses the fleet. `specialists` are the other tools' signals (SIGNALS records' open and
+/// acknowledged ones) and `covered` the tools whose signals were read; both only feed the
+/// health score. fleet-analytics itself is always covered. Pure: the same arguments give the
+/// same findings, byte for byte.
+pub fn analyze_with(
+    config: &FleetConfig,
+    evidence: &FleetEvidence,
+    previous: Option<&FleetSnapshot>,
+    specialists: &[Signal],
+    covered: &BTreeSet<String>,
 ) -> FleetFindings {
     let windows = evidence.windows;
     let as_of = windows.as_of;
@@ -400,7 +408,6 @@ pub fn analyze(
         .iter()
         .map(String::as_str)
         .collect();
-    let mut lost_by_actor: Vec<Vec<LostPoints>> = vec![Vec::new(); actors.len()];
     let mut signals: Vec<Signal> = Vec::new();
     for (k, c) in candidates.into_iter().enumerate() {
         if !keep[k] {
@@ -421,13 +428,6 @@ pub fn analyze(
             .and_then(|p| p.signals.get(&id))
             .map(|s| s.first_seen_at)
             .unwrap_or(as_of);
-        for (component, points) in &c.lost {
-            lost_by_actor[c.actor].push(LostPoints {
-                component,
-                points: round2(*points),
-                reason: c.title.clone(),
-            });
-        }
         signals.push(Signal {
             acknowledged: acknowledged.contains(id.as_str()),
             id,
@@ -445,66 +445,26 @@ pub fn analyze(
     }
     rank(&mut signals);
 
-    // Health: reliability from the shrunk success rate, the rest from the signals.
-    let mut reports = Vec::with_capacity(actors.len());
-    let mut weighted_lost: BTreeMap<&'static str, f64> = BTreeMap::new();
-    let mut weight_sum = 0.0;
-    for (i, a) in actors.iter().enumerate() {
-        let cur = a.runs.current();
-        let s = shrunk_rate(
-            cur.status.succeeded,
-            cur.status.decided(),
-            fleet_success,
-            SHRINK_STRENGTH,
-        );
-        let reliability = 40.0 * ((0.99 - s) / (0.99 - 0.5)).clamp(0.0, 1.0);
-        let mut lost = Vec::new();
-        if reliability >= 0.01 {
-            lost.push(LostPoints {
-                component: "reliability",
-                points: round2(reliability),
-                reason: format!(
-                    "success rate {:.1} % over {} decided runs (shrunk toward the fleet's {:.1} %)",
-                    100.0 * cur.status.succeeded as f64 / cur.status.decided().max(1) as f64,
-                    cur.status.decided(),
-                    100.0 * fleet_success
-                ),
-            });
-        }
-        if let Some(perf) = performance_loss(a) {
-            lost.push(perf);
-        }
-        lost.append(&mut lost_by_actor[i]);
-        // A component never loses more than its share.
-        let mut by_component: BTreeMap<&'static str, f64> = BTreeMap::new();
-        for l in &lost {
-            *by_component.entry(l.component).or_insert(0.0) += l.points;
-        }
-        for (c, v) in by_component.iter_mut() {
-            *v = v.min(component_max(c));
-        }
-        let score = round2(100.0 - by_component.values().sum::<f64>());
-        let w = 1.0 + (1.0 + cur.status.decided() as f64).ln();
-        weight_sum += w;
-        for (c, v) in &by_component {
-            *weighted_lost.entry(c).or_insert(0.0) += w * v;
-        }
-        reports.push(actor_report(a, score, lost, &signals, previous));
-    }
-    let fleet_lost: BTreeMap<&'static str, f64> = weighted_lost
-        .into_iter()
-        .map(|(c, v)| {
-            (
-                c,
-                round2(if weight_sum > 0.0 {
-                    v / weight_sum
-                } else {
-                    0.0
-                }),
-            )
-        })
+    // Health: own signals and the specialists'. An id acknowledged in this tool's input is
+    // acknowledged whichever tool raised it.
+    let mut all_signals = signals.clone();
+    all_signals.extend(specialists.iter().cloned().map(|mut s| {
+        s.acknowledged |= acknowledged.contains(s.id.as_str());
+        s
+    }));
+    let mut covered = covered.clone();
+    covered.insert(TOOL.to_string());
+    let health_evidence: Vec<ActorHealthEvidence> = actors
+        .iter()
+        .map(|a| health_evidence(config, a, as_of))
         .collect();
-    let fleet_score = round2(100.0 - fleet_lost.values().sum::<f64>());
+    let scores = health::health(&config.health, &health_evidence, &all_signals, &covered);
+    let reports: Vec<ActorReport> = actors
+        .iter()
+        .zip(scores.actors)
+        .map(|(a, h)| actor_report(a, h, &signals, previous))
+        .collect();
+    let fleet_score = scores.fleet.score;
 
     let fleet = FleetTotals {
         actors: actors.len(),
@@ -519,10 +479,7 @@ pub fn analyze(
         cost_usd: round4(cost),
         previous_cost_usd: round4(prev_cost),
         projected_monthly_usd: round2(recent_cost / RECENT_DAYS as f64 * DAYS_PER_MONTH),
-        health_score: HealthScore {
-            score: fleet_score,
-            lost: fleet_lost,
-        },
+        health_score: scores.fleet,
     };
 
     let snapshot = FleetSnapshot {
@@ -544,7 +501,7 @@ pub fn analyze(
                     ActorSnapshot {
                         name: r.actor_name.clone(),
                         totals: TotalsSnapshot {
-                            health_score: r.health_score,
+                            health_score: Some(r.health_score),
                             runs: r.runs.total,
                             success_rate: r.success_rate.value,
                             cost_usd: r.cost_usd,
@@ -577,8 +534,12 @@ pub fn analyze(
         signals.into_iter().partition(|s| !s.acknowledged);
     let (decision, reason_codes) = decide(&open);
     let urgent = open.iter().filter(|s| s.severity >= Severity::High).count();
+    let score_text = match (fleet_score, fleet.health_score.grade) {
+        (Some(s), Some(g)) => format!("{s:.1}/100 (grade {g:?})"),
+        _ => "n/a".into(),
+    };
     let summary = format!(
-        "Fleet Health Score {fleet_score:.1}/100 across {} actors; {} open signals ({} need action now); {} runs and ${:.2} in the last {} days.",
+        "Fleet Health Score {score_text} across {} actors; {} open signals ({} need action now); {} runs and ${:.2} in the last {} days.",
         fleet.actors,
         open.len(),
         urgent,
@@ -599,17 +560,6 @@ pub fn analyze(
         output,
         snapshot,
         rows,
-    }
-}
-
-fn component_max(component: &str) -> f64 {
-    match component {
-        "reliability" => 40.0,
-        "trend" => 20.0,
-        "cost" => 15.0,
-        "builds" => 15.0,
-        "performance" => 10.0,
-        _ => 0.0,
     }
 }
 
@@ -649,7 +599,6 @@ fn actor_candidates(
             },
             recommendation: "Open the latest failed run's log in Console; if a build changed since the last success, roll back to that build.".into(),
             build_number: None,
-            lost: vec![("trend", 20.0)],
             material: true,
         });
     }
@@ -692,7 +641,6 @@ fn actor_candidates(
                 impact: Impact { usd_per_month: None, failed_runs_per_week: Some(round2(per_week)), callers_affected: None },
                 recommendation: "Compare the failing runs' build numbers and inputs with the last good week; if one build is behind it, roll back and fix forward.".into(),
                 build_number: None,
-                lost: vec![("trend", 20.0 * ((observed - p0) / 0.5).clamp(0.0, 1.0))],
                 material,
             });
         }
@@ -732,7 +680,6 @@ fn actor_candidates(
                     impact: Impact { usd_per_month: Some(round2(extra)), failed_runs_per_week: None, callers_affected: None },
                     recommendation: "Check the memory and timeout of recent runs and the build they ran; run cost-watchdog for right-sizing.".into(),
                     build_number: None,
-                    lost: vec![("cost", 15.0 * ((ratio - 1.0) / 2.0).clamp(0.0, 1.0))],
                     material,
                 });
             }
@@ -758,7 +705,6 @@ fn actor_candidates(
                 impact: Impact::default(),
                 recommendation: "Open the build log in Console, fix the build, and rebuild before the next release.".into(),
                 build_number: latest.build_number.clone(),
-                lost: vec![("builds", 10.0)],
             material: true,
             });
         }
@@ -775,7 +721,6 @@ fn actor_candidates(
                 impact: Impact::default(),
                 recommendation: "Rebuild to pick up base-image and dependency fixes, and run its tests.".into(),
                 build_number: None,
-                lost: vec![("builds", 5.0)],
             material: true,
             });
         }
@@ -792,44 +737,31 @@ fn days_since_last_successful_build(a: &ActorEvidence, as_of: DateTime<Utc>) -> 
         .map(|t| (as_of - t).num_days())
 }
 
-/// Time-outs and runs close to their timeout cost performance points.
-fn performance_loss(a: &ActorEvidence) -> Option<LostPoints> {
-    let cur = a.runs.current().status;
-    let timeout_share = if cur.decided() > 0 {
-        cur.timed_out as f64 / cur.decided() as f64
-    } else {
-        0.0
-    };
-    let timeout = a
-        .samples
-        .iter()
-        .filter_map(|s| s.timeout_secs)
-        .max()
-        .or(a.actor.default_timeout_secs)
-        .filter(|t| *t > 0);
-    let headroom = match (timeout, a.runs.duration_current.quantile(0.95)) {
-        (Some(t), Some(p95)) => ((p95 / t as f64 - 0.8) / 0.2).clamp(0.0, 1.0),
-        _ => 0.0,
-    };
-    let fraction = (timeout_share * 5.0).max(headroom).clamp(0.0, 1.0);
-    (fraction >= 0.001).then(|| LostPoints {
-        component: "performance",
-        points: round2(10.0 * fraction),
-        reason: format!(
-            "{:.1} % of runs timed out; p95 duration is {} of the timeout",
-            100.0 * timeout_share,
-            match (timeout, a.runs.duration_current.quantile(0.95)) {
-                (Some(t), Some(p95)) => format!("{:.0} %", 100.0 * p95 / t as f64),
-                _ => "unknown share".into(),
-            }
-        ),
-    })
+/// What the health score needs about one actor beyond the signals.
+fn health_evidence(
+    config: &FleetConfig,
+    a: &ActorEvidence,
+    as_of: DateTime<Utc>,
+) -> ActorHealthEvidence {
+    let (cur, recent) = (a.runs.current(), a.runs.recent());
+    ActorHealthEvidence {
+        actor_id: a.actor.id.clone(),
+        actor_name: a.actor.full_name(),
+        succeeded: cur.status.succeeded,
+        failed: cur.status.failed,
+        timed_out: cur.status.timed_out,
+        aborted: cur.status.aborted,
+        window_days: a.runs.windows.days,
+        cost_usd: cur.cost_usd,
+        projected_monthly_usd: recent.cost_usd / RECENT_DAYS as f64 * DAYS_PER_MONTH,
+        days_since_last_successful_build: days_since_last_successful_build(a, as_of),
+        stale_build_days: config.stale_build_days,
+    }
 }
 
 fn actor_report(
     a: &ActorEvidence,
-    score: f64,
-    lost: Vec<LostPoints>,
+    health: ActorHealth,
     signals: &[Signal],
     previous: Option<&FleetSnapshot>,
 ) -> ActorReport {
@@ -851,7 +783,7 @@ fn actor_report(
     let week_over_week = previous
         .and_then(|p| p.actors.get(&a.actor.id))
         .map(|p| ActorDelta {
-            health_score: round2(score - p.totals.health_score),
+            health_score: p.totals.health_score.map(|b| round2(health.score - b)),
             runs: cur.status.total() as i64 - p.totals.runs as i64,
             success_rate: match (success_rate.value, p.totals.success_rate) {
                 (Some(c), Some(b)) => Some(round4(c - b)),
@@ -886,8 +818,8 @@ fn actor_report(
         }),
         memory_utilisation,
         samples: a.samples.len(),
-        health_score: score,
-        lost_points: lost,
+        health_score: health.score,
+        health,
         week_over_week,
         signals: signals
             .iter()
@@ -903,6 +835,7 @@ fn actor_row(r: &ActorReport, signals: &[Signal]) -> ActorRow {
         actor_name: r.actor_name.clone(),
         actor_id: r.actor_id.clone(),
         health_score: r.health_score,
+        grade: r.health.grade,
         runs: r.runs.total,
         succeeded: s.succeeded,
         failed: s.failed,
@@ -953,7 +886,10 @@ fn week_over_week(previous: &FleetSnapshot, now: &FleetSnapshot) -> WeekOverWeek
         .collect();
     WeekOverWeek {
         previous_as_of: previous.as_of,
-        health_score: round2(now.fleet.health_score - previous.fleet.health_score),
+        health_score: match (now.fleet.health_score, previous.fleet.health_score) {
+            (Some(a), Some(b)) => Some(round2(a - b)),
+            _ => None,
+        },
         runs: now.fleet.runs as i64 - previous.fleet.runs as i64,
         success_rate: match (now.fleet.success_rate, previous.fleet.success_rate) {
             (Some(a), Some(b)) => Some(round4(a - b)),
@@ -969,6 +905,7 @@ fn week_over_week(previous: &FleetSnapshot, now: &FleetSnapshot) -> WeekOverWeek
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analyses::health::ComponentId;
     use crate::model::RunRecord;
     use crate::signal::Decision;
     use chrono::{Duration, TimeZone};
@@ -1049,6 +986,10 @@ mod tests {
         )
     }
 
+    fn report_of<'a>(f: &'a FleetFindings, id: &str) -> &'a ActorReport {
+        f.output.actors.iter().find(|a| a.actor_id == id).unwrap()
+    }
+
     fn rules_of(f: &FleetFindings, id: &str) -> Vec<String> {
         f.output
             .signals
@@ -1081,18 +1022,21 @@ mod tests {
     }
 
     #[test]
-    fn nothing_succeeding_is_one_critical_signal_not_two() {
+    fn nothing_succeeding_is_one_critical_signal_not_two_and_caps_the_score_at_20() {
         let dead = evidence("dead", 3, |d, _| d < 30, |_| 0.02);
         let f = analyze_fleet(vec![healthy("ok"), dead]);
         assert_eq!(rules_of(&f, "dead"), ["FA-NO-SUCCESS"]);
         assert_eq!(f.output.signals[0].severity, Severity::Critical);
-        let report = f
-            .output
-            .actors
-            .iter()
-            .find(|a| a.actor_id == "dead")
-            .unwrap();
-        assert!(report.health_score <= 40.0, "score {}", report.health_score);
+        let report = report_of(&f, "dead");
+        assert_eq!(report.health_score, 20.0);
+        let cap = report.health.caps.iter().find(|c| c.applied).unwrap();
+        assert_eq!((cap.kind, cap.cap), ("noSuccess", 20.0));
+        assert!(
+            cap.reason.starts_with("no successful run"),
+            "{}",
+            cap.reason
+        );
+        assert_eq!(f.rows[1].grade, Grade::F);
     }
 
     #[test]
@@ -1114,7 +1058,7 @@ mod tests {
     }
 
     #[test]
-    fn a_small_sample_with_one_failure_is_shrunk_not_punished() {
+    fn a_small_sample_with_one_failure_is_shrunk_not_capped() {
         // One run every few days; one of the recent ones failed.
         let rare = evidence("rare", 1, |d, _| d == 2, |_| 0.01);
         let mut rare_sparse = rare.clone();
@@ -1135,16 +1079,21 @@ mod tests {
                 usage_total_usd: 0.01,
             });
         }
-        let f = analyze_fleet(vec![healthy("ok"), rare_sparse]);
+        let f = analyze_fleet(vec![
+            healthy("ok1"),
+            healthy("ok2"),
+            healthy("ok3"),
+            rare_sparse,
+        ]);
         assert!(rules_of(&f, "rare").is_empty());
-        let report = f
-            .output
-            .actors
-            .iter()
-            .find(|a| a.actor_id == "rare")
-            .unwrap();
-        // 2 of 3 succeeded raw (67 %), but shrunk toward the fleet's ~98 %: a mild loss.
-        assert!(report.health_score > 75.0, "score {}", report.health_score);
+        let h = &report_of(&f, "rare").health;
+        // 2 of 3 succeeded raw (67 %: 6.7× the error budget), shrunk toward the fleet median
+        // of 98 %: under twice the budget, so not capped, and flagged as low confidence.
+        let r = &h.component(ComponentId::Reliability).inputs;
+        assert!(r["sliShrunk"].as_f64().unwrap() > 0.9, "{r}");
+        assert!(r["budgetConsumed"].as_f64().unwrap() < 2.0, "{r}");
+        assert!(h.caps.is_empty(), "{:?}", h.caps);
+        assert!(h.confidence.low);
     }
 
     #[test]
@@ -1191,7 +1140,95 @@ mod tests {
         assert_eq!(second.output.head.decision, Decision::Ignore);
         let wow = second.output.week_over_week.as_ref().unwrap();
         assert!(wow.new_signals.is_empty() && wow.resolved_signals.is_empty());
-        assert_eq!(wow.health_score, 0.0);
+        assert_eq!(wow.health_score, Some(0.0));
+    }
+
+    #[test]
+    fn specialists_signals_feed_the_score_and_the_input_can_acknowledge_them() {
+        let fleet = FleetEvidence {
+            windows: Windows::new(as_of(), 30),
+            actors: vec![healthy("ok"), healthy("other")],
+        };
+        let alone = analyze(&FleetConfig::default(), &fleet, None);
+        let q = report_of(&alone, "ok")
+            .health
+            .component(ComponentId::Quality);
+        assert!(q.skipped, "quality-monitor did not run: {q:?}");
+        assert_eq!(alone.output.fleet.health_score.covered, ["fleet-analytics"]);
+
+        let empty = Signal {
+            id: "0123456789abcdef".into(),
+            tool: "quality-monitor".into(),
+            rule: "QM-EMPTY-RUNS".into(),
+            severity: Severity::High,
+            subject: Subject {
+                actor_id: "ok".into(),
+                actor_name: "dev/ok".into(),
+                build_number: None,
+            },
+            title: "dev/ok: 40 % of successful runs wrote nothing".into(),
+            evidence: json!({"metric": "emptyRate", "current": 0.4}),
+            impact: Impact::default(),
+            recommendation: String::new(),
+            console_url: String::new(),
+            first_seen_at: as_of(),
+            acknowledged: false,
+        };
+        let covered: BTreeSet<String> = ["quality-monitor".to_string()].into();
+        let with = analyze_with(
+            &FleetConfig::default(),
+            &fleet,
+            None,
+            std::slice::from_ref(&empty),
+            &covered,
+        );
+        let h = &report_of(&with, "ok").health;
+        assert_eq!(h.component(ComponentId::Quality).score, Some(60.0));
+        assert!(h.score < report_of(&alone, "ok").health_score);
+        // Only fleet-analytics' own signals are reported as this tool's signals.
+        assert!(with.output.signals.iter().all(|s| s.tool == TOOL));
+
+        let config = FleetConfig {
+            acknowledged_signals: vec![empty.id.clone()],
+            ..Default::default()
+        };
+        let acked = analyze_with(&config, &fleet, None, &[empty], &covered);
+        let q = report_of(&acked, "ok")
+            .health
+            .component(ComponentId::Quality);
+        assert_eq!(q.score, Some(100.0));
+        assert_eq!(q.acknowledged.len(), 1);
+    }
+
+    #[test]
+    fn health_settings_are_read_from_the_input() {
+        let config: FleetConfig = serde_json::from_value(json!({
+            "windowDays": 30, "healthWeights": {"cost": 0.3}, "slo": 0.99,
+        }))
+        .unwrap();
+        assert_eq!(config.health.weights.cost, 0.3);
+        assert_eq!(config.health.weights.reliability, 0.35);
+        assert_eq!(config.health.slo, 0.99);
+        let config = FleetConfig {
+            health: HealthConfig {
+                slo: -3.0,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let f = analyze(
+            &config,
+            &FleetEvidence {
+                windows: Windows::new(as_of(), 30),
+                actors: vec![healthy("ok")],
+            },
+            None,
+        );
+        assert_eq!(
+            f.output.fleet.health_score.warnings,
+            ["slo was -3; used 0.95"]
+        );
+        assert_eq!(f.output.fleet.health_score.slo, 0.95);
     }
 
     #[test]

@@ -1,8 +1,12 @@
 pub mod ab;
+pub mod acknowledge;
 pub mod action_plan;
+pub mod alerts;
 pub mod compliance;
 pub mod cost;
+pub mod fanout;
 pub mod fleet;
+pub mod health;
 pub mod probe;
 pub mod quality;
 pub mod release_gate;

@@ -51,6 +51,10 @@ pub(crate) fn router(app: App) -> Router {
             )
             .route(
                 &format!("{p}/{{actorId}}/run-sync-get-dataset-items"),
+                post(runs::run_sync_get_dataset_items).get(runs::run_sync_get_dataset_items),
+            )
+            .route(
+                &format!("{p}/{{actorId}}/run-sync"),
                 post(runs::run_sync).get(runs::run_sync),
             );
     }

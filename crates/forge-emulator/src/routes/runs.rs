@@ -1,4 +1,5 @@
-//! Runs: lists, details, start, run-sync, status message, abort, charge, log.
+//! Runs: lists, details, start, run-sync (OUTPUT record and dataset items), status message,
+//! abort, charge, log.
 
 use std::time::Duration;
 
@@ -487,22 +488,33 @@ pub(crate) async fn start(
     Ok(resp)
 }
 
-/// `POST|GET /v2/actors/{actorId}/run-sync-get-dataset-items`: start, wait (at most the
-/// configured sync timeout), then answer 201 with the default dataset's items.
-pub(crate) async fn run_sync(
-    State(app): State<App>,
-    ctx: Ctx,
-    Path(actor_id): Path<String>,
-    params: Params,
-    headers: HeaderMap,
+/// The default storages of a run-sync run that SUCCEEDED.
+struct SyncedRun {
+    kvs_id: String,
+    dataset_id: String,
+}
+
+/// The one run-sync flow: start a run from the request, wait up to the configured limit
+/// (Apify: 300 s; the endpoints have no `waitForFinish`), and classify the outcome. Not finished:
+/// 408 `run-timeout-exceeded` (the run goes on). Finished but not SUCCEEDED: 400 `run-failed`
+/// naming the run ID and status.
+async fn run_sync_to_success(
+    app: &App,
+    ctx: &Ctx,
+    actor_id: &str,
+    params: &Params,
+    headers: &HeaderMap,
     body: Body,
-) -> ApiResult<Response> {
-    let launch = start_from_request(&app, &ctx, &actor_id, &params, &headers, body).await?;
+) -> ApiResult<SyncedRun> {
+    let launch = start_from_request(app, ctx, actor_id, params, headers, body).await?;
     let run_id = launch.run_id.clone();
-    let dataset_id = launch.dataset_id.clone();
-    process::launch(&app, launch);
+    let run = SyncedRun {
+        kvs_id: launch.kvs_id.clone(),
+        dataset_id: launch.dataset_id.clone(),
+    };
+    process::launch(app, launch);
     let limit = app.config.run_sync_timeout;
-    if !process::wait_finished(&app, &run_id, limit).await {
+    if !process::wait_finished(app, &run_id, limit).await {
         return Err(ApiError::new(
             StatusCode::REQUEST_TIMEOUT,
             "run-timeout-exceeded",
@@ -512,7 +524,7 @@ pub(crate) async fn run_sync(
             ),
         ));
     }
-    // Reading the items is the storage half of this endpoint: the run has happened regardless.
+    // Reading the results is the storage half of these endpoints: the run has happened regardless.
     ctx.require(Permission::StoragesRead)?;
     let st = app.read();
     let ri = st
@@ -528,9 +540,59 @@ pub(crate) async fn run_sync(
             ),
         ));
     }
+    Ok(run)
+}
+
+/// `POST|GET /v2/actors/{actorId}/run-sync-get-dataset-items`: start, wait (at most the
+/// configured sync timeout), then answer 201 with the default dataset's items.
+pub(crate) async fn run_sync_get_dataset_items(
+    State(app): State<App>,
+    ctx: Ctx,
+    Path(actor_id): Path<String>,
+    params: Params,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let run = run_sync_to_success(&app, &ctx, &actor_id, &params, &headers, body).await?;
+    let st = app.read();
     let dataset = st
         .datasets
-        .get(&dataset_id)
+        .get(&run.dataset_id)
         .ok_or_else(|| ApiError::not_found("Dataset"))?;
     items_response(dataset, &params, StatusCode::CREATED)
+}
+
+/// `POST|GET /v2/actors/{actorId}/run-sync?outputRecordKey=`: start, wait (as
+/// [`run_sync_get_dataset_items`]), then answer 201 with the record `outputRecordKey` (default
+/// `OUTPUT`) of the run's default key-value store: its bytes in its own content type. The Actor
+/// need not write that record: then 201 with an empty body and no content type (Apify: "the
+/// response contains no data"). GET starts the run without input.
+pub(crate) async fn run_sync(
+    State(app): State<App>,
+    ctx: Ctx,
+    Path(actor_id): Path<String>,
+    params: Params,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let key = params
+        .value("outputRecordKey")
+        .unwrap_or("OUTPUT")
+        .to_owned();
+    let run = run_sync_to_success(&app, &ctx, &actor_id, &params, &headers, body).await?;
+    let record = app
+        .read()
+        .stores
+        .get(&run.kvs_id)
+        .and_then(|store| store.records.get(&key))
+        .cloned();
+    let Some(record) = record else {
+        return Ok(StatusCode::CREATED.into_response());
+    };
+    let mut resp = (StatusCode::CREATED, record.data).into_response();
+    let content_type = HeaderValue::from_str(&record.content_type)
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, content_type);
+    Ok(resp)
 }

@@ -1,0 +1,275 @@
+//! The fan-out: the specialist runs the plan of [`forge_core::analyses::fanout`] asks for,
+//! made on the platform as Apify runs under the same token, or in this process in the CLI
+//! flow. Each call ends as a [`ToolSignals`]: the run's signals, or why it has none. A
+//! specialist that cannot start, fails, is killed or times out degrades its section; it never
+//! fails the orchestrator's run.
+
+use ab_tester::AbTester;
+use compliance_scanner::ComplianceScanner;
+use cost_watchdog::CostWatchdog;
+use forge_core::analyses::action_plan::ToolSignals;
+use forge_core::analyses::fanout::{Call, Mode};
+use forge_core::input::{FieldError, InputError, InputSchema};
+use forge_runtime::owned::StartOptions;
+use forge_runtime::owned::{record, start_run_with, wait_for_run, RunSyncError, RunSyncOptions};
+use forge_runtime::{Context, Flow, RuntimeError, Tool};
+use futures_util::stream::{self, StreamExt};
+use quality_monitor::QualityMonitor;
+use release_gate::ReleaseGate;
+use schema_validator::SchemaValidator;
+use serde::Serialize;
+use serde_json::Value;
+
+/// The input schema of a specialist, compiled into this binary.
+pub fn input_schema(tool: &str) -> Option<&'static str> {
+    Some(match tool {
+        "schema-validator" => SchemaValidator::INPUT_SCHEMA,
+        "release-gate" => ReleaseGate::INPUT_SCHEMA,
+        "cost-watchdog" => CostWatchdog::INPUT_SCHEMA,
+        "quality-monitor" => QualityMonitor::INPUT_SCHEMA,
+        "ab-tester" => AbTester::INPUT_SCHEMA,
+        "compliance-scanner" => ComplianceScanner::INPUT_SCHEMA,
+        _ => return None,
+    })
+}
+
+/// Whether `tool`'s input has the property `key`.
+pub fn accepts(tool: &str, key: &str) -> bool {
+    input_schema(tool)
+        .and_then(|s| serde_json::from_str::<Value>(s).ok())
+        .is_some_and(|s| s["properties"].get(key).is_some())
+}
+
+/// Checks every call's input against its specialist's schema before any run starts, so a
+/// bad value fails the orchestrator up front, naming the field it came from.
+pub fn validate(calls: &[Call], field_of: impl Fn(&Call) -> String) -> Result<(), InputError> {
+    let mut errors = Vec::new();
+    for call in calls {
+        let field = field_of(call);
+        let Some(schema) = input_schema(&call.tool) else {
+            errors.push(FieldError {
+                field,
+                message: format!("no specialist named `{}`", call.tool),
+            });
+            continue;
+        };
+        match InputSchema::parse(schema)?.resolve(Some(&call.input)) {
+            Ok(_) => {}
+            Err(InputError::Invalid(list)) => errors.extend(list.into_iter().map(|e| FieldError {
+                field: format!("{field}.{}", e.field),
+                message: e.message,
+            })),
+            Err(e) => return Err(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(InputError::Invalid(errors))
+    }
+}
+
+/// How one specialist call went, for the report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallReport {
+    /// `tool` or `tool#shard/shards`.
+    pub call: String,
+    pub tool: String,
+    pub mode: Mode,
+    pub actors: usize,
+    pub estimated_secs: f64,
+    /// SUCCEEDED, FAILED, TIMED-OUT, ABORTED, NOT-STARTED or NOT-FINISHED.
+    pub status: String,
+    pub run_id: Option<String>,
+    pub console_url: Option<String>,
+    pub error: Option<String>,
+}
+
+/// The platform's Console page of a run, or of the actor's runs when the run is unknown.
+fn console_url(actor: &str, run_id: Option<&str>) -> String {
+    match run_id {
+        Some(id) => format!("https://console.apify.com/actors/{actor}/runs/{id}"),
+        None => format!("https://console.apify.com/actors/{actor}/runs"),
+    }
+}
+
+/// Makes the calls, at most `parallel` at once on the platform (one at a time in the CLI
+/// flow, where they share this process), and returns their results in call order.
+pub async fn run_calls(
+    ctx: &Context,
+    calls: &[Call],
+    owner: &str,
+    parallel: usize,
+    wait_secs: u64,
+) -> Vec<(ToolSignals, CallReport)> {
+    let width = if ctx.flow == Flow::Cli {
+        1
+    } else {
+        parallel.max(1)
+    };
+    // Futures built up front: a closure over `&Call` inside the async trait method would need
+    // a higher-ranked lifetime the compiler cannot prove.
+    let futures: Vec<_> = calls
+        .iter()
+        .map(|call| Box::pin(one_call(ctx, call, owner, wait_secs)))
+        .collect();
+    stream::iter(futures).buffered(width).collect().await
+}
+
+async fn one_call(
+    ctx: &Context,
+    call: &Call,
+    owner: &str,
+    wait_secs: u64,
+) -> (ToolSignals, CallReport) {
+    match ctx.flow {
+        Flow::Cli => in_process(ctx, call).await,
+        _ => on_platform(ctx, call, owner, wait_secs).await,
+    }
+}
+
+fn report(call: &Call, status: &str) -> CallReport {
+    CallReport {
+        call: call.label(),
+        tool: call.tool.clone(),
+        mode: call.mode,
+        actors: call.input["actors"].as_array().map_or(1, Vec::len),
+        estimated_secs: call.estimated_secs,
+        status: status.into(),
+        run_id: None,
+        console_url: None,
+        error: None,
+    }
+}
+
+fn finish(
+    call: &Call,
+    mut rep: CallReport,
+    outcome: Result<Value, String>,
+) -> (ToolSignals, CallReport) {
+    let (record, failure) = match outcome {
+        Ok(r) => (Some(r), None),
+        Err(e) => {
+            rep.error = Some(e.clone());
+            (None, Some(format!("{}: {e}", call.label())))
+        }
+    };
+    (
+        ToolSignals {
+            tool: call.tool.clone(),
+            record,
+            failure,
+            console_url: rep.console_url.clone(),
+        },
+        rep,
+    )
+}
+
+/// The CLI flow: the same tool code in this process, with the user's token.
+async fn in_process(ctx: &Context, call: &Call) -> (ToolSignals, CallReport) {
+    async fn one<T: Tool>(tool: &T, ctx: &Context, body: &Value) -> Result<Value, RuntimeError> {
+        let input = InputSchema::parse(T::INPUT_SCHEMA)?.resolve(Some(body))?;
+        Ok(tool.run(ctx, input, None).await?.signals)
+    }
+    let result = match call.tool.as_str() {
+        "schema-validator" => one(&SchemaValidator, ctx, &call.input).await,
+        "release-gate" => one(&ReleaseGate, ctx, &call.input).await,
+        "cost-watchdog" => one(&CostWatchdog, ctx, &call.input).await,
+        "quality-monitor" => one(&QualityMonitor, ctx, &call.input).await,
+        "ab-tester" => one(&AbTester, ctx, &call.input).await,
+        "compliance-scanner" => one(&ComplianceScanner, ctx, &call.input).await,
+        other => Err(RuntimeError::Other(format!("no specialist {other}"))),
+    };
+    let status = if result.is_ok() {
+        "SUCCEEDED"
+    } else {
+        "FAILED"
+    };
+    finish(
+        call,
+        report(call, status),
+        result.map_err(|e| e.to_string()),
+    )
+}
+
+/// The platform flow: `run-sync` for a run that surely fits in the endpoint's 300 s (its
+/// OUTPUT carries the same signals as its SIGNALS record), else start and wait.
+async fn on_platform(
+    ctx: &Context,
+    call: &Call,
+    owner: &str,
+    wait_secs: u64,
+) -> (ToolSignals, CallReport) {
+    let client = &ctx.source.client;
+    let actor = format!("{owner}~{}", call.tool);
+    let mut rep = report(call, "NOT-STARTED");
+    if call.mode == Mode::Sync {
+        // The run's own timeout ends it before the endpoint gives up, so a slow run comes
+        // back as a failed run with its ID rather than as a run we lost track of.
+        let options = RunSyncOptions {
+            timeout_secs: Some(280),
+            ..Default::default()
+        };
+        let outcome = match client.run_sync_output(&actor, &call.input, options).await {
+            Ok(Some(output)) => {
+                rep.status = "SUCCEEDED".into();
+                Ok(output)
+            }
+            Ok(None) => {
+                rep.status = "SUCCEEDED".into();
+                Err("the run succeeded but wrote no OUTPUT".to_string())
+            }
+            Err(RunSyncError::RunFailed { message, run_id }) => {
+                rep.status = "FAILED".into();
+                rep.run_id = run_id;
+                Err(format!("the run did not succeed ({message})"))
+            }
+            Err(RunSyncError::Timeout(m)) => {
+                rep.status = "NOT-FINISHED".into();
+                Err(format!(
+                    "the run did not finish within run-sync's 300 s ({m})"
+                ))
+            }
+            Err(e) => Err(e.to_string()),
+        };
+        rep.console_url = Some(console_url(&actor, rep.run_id.as_deref()));
+        return finish(call, rep, outcome);
+    }
+    let options = StartOptions {
+        timeout_secs: Some(wait_secs),
+        ..Default::default()
+    };
+    let run = match start_run_with(client, &actor, &call.input, &options).await {
+        Ok(r) => r,
+        Err(e) => {
+            rep.console_url = Some(console_url(&actor, None));
+            return finish(call, rep, Err(format!("could not start: {e}")));
+        }
+    };
+    rep.run_id = Some(run.run_id().to_string());
+    rep.console_url = Some(console_url(&actor, Some(run.run_id())));
+    rep.status = "NOT-FINISHED".into();
+    let mut status_message = None;
+    // Waits in the API's 60 s steps, a little longer than the run's own timeout.
+    for _ in 0..wait_secs.div_ceil(60) + 1 {
+        if let Ok(Some(d)) = wait_for_run(client, &run, 60).await {
+            if d.status.is_terminal() {
+                rep.status = d.status.as_str().to_string();
+                status_message = d.status_message.clone();
+                break;
+            }
+        }
+    }
+    let signals = record(client, &run, "SIGNALS").await.ok().flatten();
+    let outcome = match (signals, rep.status.as_str()) {
+        (Some(s), "SUCCEEDED") => Ok(s),
+        (None, "SUCCEEDED") => Err("the run finished without a SIGNALS record".into()),
+        (_, "NOT-FINISHED") => Err(format!("the run did not finish within {wait_secs} s")),
+        (_, status) => Err(format!(
+            "the run ended {status}{}",
+            status_message.map(|m| format!(": {m}")).unwrap_or_default()
+        )),
+    };
+    finish(call, rep, outcome)
+}
