@@ -215,7 +215,12 @@ impl Tool for FleetAnalytics {
                 console_url: None,
             }];
             all.extend(tools);
-            let plan = build_plan_with(&all, previous.plan.as_deref(), &ack_set);
+            let plan = build_plan_with(
+                &all,
+                previous.plan.as_deref(),
+                &ack_set,
+                &callers(&evidence.fleet.actors),
+            );
             output["actionPlan"] = to_json(&plan)?;
             output["specialistRuns"] = to_json(&reports)?;
             snapshot["actionPlan"] = to_json(&plan.items)?;
@@ -275,6 +280,20 @@ impl Previous {
             fleet: serde_json::from_value(v).ok(),
         }
     }
+}
+
+/// Who is hurt when an actor breaks: a public actor's Store users in the last 30 days, else
+/// the number of ways it is started in the window (schedule, API, webhook, another actor...).
+fn callers(actors: &[ActorEvidence]) -> std::collections::BTreeMap<String, u64> {
+    actors
+        .iter()
+        .map(|a| {
+            let origins = a.runs.origins_current.values().filter(|n| **n > 0).count() as u64;
+            let users = a.actor.users_30_days.filter(|u| *u > 1).unwrap_or(0);
+            (a.actor.id.clone(), users.max(origins))
+        })
+        .filter(|(_, n)| *n > 0)
+        .collect()
 }
 
 /// The run's Console page on the platform (no token in it); none in the CLI flow.

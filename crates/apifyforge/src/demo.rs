@@ -449,22 +449,52 @@ pub fn summary(r: &DemoResult) -> String {
             _ => {}
         }
         if let Some(items) = o["actionPlan"]["items"].as_array() {
-            line(format!("  Action Plan ({} items), first:", items.len()));
-            for (i, item) in items.iter().take(8).enumerate() {
+            let shown = 12.min(items.len());
+            line(format!(
+                "  Action Plan: {} items ({} acknowledged apart), the first {shown}:",
+                items.len(),
+                o["actionPlan"]["acknowledged"]
+                    .as_array()
+                    .map_or(0, Vec::len)
+            ));
+            for (i, item) in items.iter().take(shown).enumerate() {
                 let tools: Vec<&str> = item["tools"]
                     .as_array()
                     .into_iter()
                     .flatten()
                     .filter_map(Value::as_str)
                     .collect();
+                let impact = &item["impact"];
+                let mut figures = Vec::new();
+                if let Some(usd) = impact["usdPerMonth"].as_f64().filter(|v| *v > 0.0) {
+                    figures.push(format!("${usd:.2}/month"));
+                }
+                if let Some(f) = impact["failedRunsPerWeek"].as_f64().filter(|v| *v > 0.0) {
+                    figures.push(format!("{f:.1} failed runs/week"));
+                }
+                if let Some(c) = impact["callersAffected"].as_u64() {
+                    figures.push(format!("{c} callers"));
+                }
                 line(format!(
-                    "  {:>2}. [{}] {}: {} ({})\n      fix: {}",
+                    "  {:>2}. [{}] {}: {} ({}){}\n      evidence: {}\n      fix: {}",
                     i + 1,
                     item["severity"].as_str().unwrap_or("?"),
                     item["actorName"].as_str().unwrap_or("?"),
                     item["cause"].as_str().unwrap_or("?"),
                     tools.join(", "),
+                    if figures.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; {}", figures.join(", "))
+                    },
+                    item["titles"][0].as_str().unwrap_or(""),
                     item["topFix"].as_str().unwrap_or("")
+                ));
+            }
+            if items.len() > shown {
+                line(format!(
+                    "      ... and {} more in OUTPUT.actionPlan",
+                    items.len() - shown
                 ));
             }
             let calls: Vec<String> = o["specialistRuns"]

@@ -155,6 +155,9 @@ pub struct ActorInfo {
     /// `taggedBuilds.latest.buildId`: the build callers get when they pin nothing.
     #[serde(default)]
     pub latest_build_id: Option<String>,
+    /// `stats.totalUsers30Days`: for a public actor, the Store users who ran it lately.
+    #[serde(default)]
+    pub users_30_days: Option<u64>,
 }
 
 impl ActorInfo {

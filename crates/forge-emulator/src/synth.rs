@@ -643,6 +643,24 @@ struct RunPlan {
     empty: bool,
 }
 
+/// A public actor has Store users (10 to 2,000 in the last 30 days, a function of its id so
+/// no family's random stream moves); a private one only its owner.
+fn store_users(actor: &mut Value) {
+    if actor["isPublic"] != true {
+        return;
+    }
+    let id = actor["id"].as_str().unwrap_or_default();
+    let h = id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    });
+    let users30 = 10 + h % 1991;
+    let stats = &mut actor["stats"];
+    stats["totalUsers7Days"] = json!(users30 / 3 + 1);
+    stats["totalUsers30Days"] = json!(users30);
+    stats["totalUsers90Days"] = json!(users30 * 2);
+    stats["totalUsers"] = json!(users30 * 3);
+}
+
 /// Generates the fixture and the ground truth of what was planted.
 pub fn generate(cfg: &SynthConfig) -> (Fixture, GroundTruth) {
     let mut rng = StdRng::seed_from_u64(cfg.seed);
@@ -653,7 +671,8 @@ pub fn generate(cfg: &SynthConfig) -> (Fixture, GroundTruth) {
     let generated = generate_actors(cfg, &user_id, &profiles);
     let mut actors = Vec::with_capacity(profiles.len());
     let mut planted = Vec::new();
-    for (fixture, plant) in generated {
+    for (mut fixture, plant) in generated {
+        store_users(&mut fixture.actor);
         actors.push(fixture);
         planted.extend(plant);
     }

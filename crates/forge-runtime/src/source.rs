@@ -429,6 +429,7 @@ pub fn actor_info(a: &Actor) -> ActorInfo {
         latest_build_id: extra(&a.extra, &["taggedBuilds", "latest", "buildId"])
             .and_then(Value::as_str)
             .map(str::to_string),
+        users_30_days: extra(&a.extra, &["stats", "totalUsers30Days"]).and_then(Value::as_u64),
     }
 }
 

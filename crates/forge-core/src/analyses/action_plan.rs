@@ -29,7 +29,9 @@
 //! - severity weight: critical 1000, high 300, medium 100, low 30;
 //! - money: 100 points per decade of `1 + usdPerMonth` ($9 → 100, $99 → 200, $999 → 300);
 //! - failed runs: 100 points per decade of `1 + failedRunsPerWeek`;
-//! - callers: 50 points per decade of `1 + callersAffected`;
+//! - callers: 50 points per decade of `1 + callersAffected`; where no signal counted them, the
+//!   orchestrator's figure for the actor: its Store users in the last 30 days when public,
+//!   else the number of ways it is started (schedule, API, webhook, another actor...);
 //! - compliance risk: `CS-SECRET-LEAKED` adds 100 000, so a leaked secret is always first
 //!   (each other term is capped at 1000); `CS-SECRET-GENERIC`, `CS-SECRET-HYGIENE-VALUE`
 //!   and `CS-PII-LITERAL` add 100 (exposure with no money figure to weigh it by).
@@ -290,7 +292,12 @@ fn max_opt(a: Option<f64>, b: Option<f64>) -> Option<f64> {
 }
 
 /// Builds one item from its (non-empty) signals, each with its tool and acknowledged flag.
-fn build_item(key: String, cause: String, mut group: Vec<Tagged>) -> PlanItem {
+fn build_item(
+    key: String,
+    cause: String,
+    mut group: Vec<Tagged>,
+    callers: &BTreeMap<String, u64>,
+) -> PlanItem {
     group.sort_by(|(a, _, _), (b, _, _)| {
         signal_score(b)
             .total_cmp(&signal_score(a))
@@ -316,6 +323,9 @@ fn build_item(key: String, cause: String, mut group: Vec<Tagged>) -> PlanItem {
         if !titles.contains(&s.title) {
             titles.push(s.title.clone());
         }
+    }
+    if impact.callers_affected.is_none() {
+        impact.callers_affected = callers.get(&top.subject.actor_id).copied();
     }
     let actor_name = group
         .iter()
@@ -389,15 +399,17 @@ fn changes(
 /// cause), ranks the items by score, sets acknowledged items apart, and compares with
 /// `previous` (the previous plan's open items) when given.
 pub fn build_plan(tools: &[ToolSignals], previous: Option<&[PlanItem]>) -> ActionPlan {
-    build_plan_with(tools, previous, &BTreeSet::new())
+    build_plan_with(tools, previous, &BTreeSet::new(), &BTreeMap::new())
 }
 
 /// [`build_plan`] with the orchestrator's own acknowledgements (signal IDs) applied on top of
-/// each record's: a specialist that ignored or predates them cannot page for them.
+/// each record's (a specialist that ignored or predates them cannot page for them), and the
+/// callers of each actor (by actor id) for items whose signals did not count them.
 pub fn build_plan_with(
     tools: &[ToolSignals],
     previous: Option<&[PlanItem]>,
     acknowledged: &BTreeSet<String>,
+    callers: &BTreeMap<String, u64>,
 ) -> ActionPlan {
     let mut degraded: Vec<DegradedTool> = Vec::new();
     let mut groups: BTreeMap<String, (String, Vec<Tagged>)> = BTreeMap::new();
@@ -447,7 +459,7 @@ pub fn build_plan_with(
     let mut acknowledged = Vec::new();
     for (key, (cause, group)) in groups {
         let all_acked = group.iter().all(|(_, _, ack)| *ack);
-        let item = build_item(key, cause, group);
+        let item = build_item(key, cause, group, callers);
         if all_acked {
             acknowledged.push(item);
         } else {
@@ -739,13 +751,25 @@ mod tests {
         ];
         let one: BTreeSet<String> = [a.id.clone()].into();
         assert_eq!(
-            keys(&build_plan_with(&tools, None, &one).items),
+            keys(&build_plan_with(&tools, None, &one, &BTreeMap::new()).items),
             vec!["a1/failures"]
         );
         let both: BTreeSet<String> = [a.id, b.id].into();
-        let plan = build_plan_with(&tools, None, &both);
+        let plan = build_plan_with(&tools, None, &both, &BTreeMap::new());
         assert!(plan.items.is_empty());
         assert_eq!(keys(&plan.acknowledged), vec!["a1/failures"]);
+    }
+
+    #[test]
+    fn callers_rank_an_item_above_the_same_problem_nobody_calls() {
+        let a = sig(fleet::TOOL, "FA-FAILURE-SPIKE", "a1", Severity::High, None);
+        let b = sig(fleet::TOOL, "FA-FAILURE-SPIKE", "a2", Severity::High, None);
+        let tools = [tool(fleet::TOOL, &[a, b], &[])];
+        let callers: BTreeMap<String, u64> = [("a2".to_string(), 999)].into();
+        let plan = build_plan_with(&tools, None, &BTreeSet::new(), &callers);
+        assert_eq!(keys(&plan.items), vec!["a2/failures", "a1/failures"]);
+        assert_eq!(plan.items[0].impact.callers_affected, Some(999));
+        assert_eq!(plan.items[0].score - plan.items[1].score, 150.0);
     }
 
     #[test]

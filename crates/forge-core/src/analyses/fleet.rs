@@ -924,6 +924,7 @@ mod tests {
             default_memory_mbytes: Some(1024),
             default_timeout_secs: Some(3600),
             latest_build_id: None,
+            users_30_days: None,
         }
     }
 

@@ -690,6 +690,7 @@ mod tests {
             default_memory_mbytes: None,
             default_timeout_secs: None,
             latest_build_id: None,
+            users_30_days: None,
         }
     }
 

@@ -109,6 +109,7 @@ fn docs(actor_object: Value, build: Option<Value>) -> ActorDocs {
             default_memory_mbytes: None,
             default_timeout_secs: None,
             latest_build_id: None,
+            users_30_days: None,
         },
         actor_object,
         build,
