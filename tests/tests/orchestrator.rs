@@ -125,6 +125,16 @@ async fn shards_and_both_call_modes_give_the_cli_flows_output_and_a_killed_speci
         call["mode"] = json!("sync");
     }
     assert_eq!(flow_independent(&local), flow_independent(&first));
+    // Each shard keeps its own trend state for the next CLI run, as on the platform.
+    let kept: Vec<String> = std::fs::read_dir(
+        dir.path()
+            .join("storage/key_value_stores/apifyforge-quality-monitor"),
+    )
+    .unwrap()
+    .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+    .filter(|n| n.starts_with("SNAPSHOT-") && !n.contains("__metadata__"))
+    .collect();
+    assert_eq!(kept.len(), 2, "{kept:?}");
 
     // Kill the second quality-monitor shard's process mid-run: its section is degraded with
     // a link to the run, the other shard's signals still count, and the run succeeds.

@@ -12,6 +12,7 @@ use forge_core::analyses::fanout::{Call, Mode};
 use forge_core::input::{FieldError, InputError, InputSchema};
 use forge_runtime::owned::StartOptions;
 use forge_runtime::owned::{record, start_run_with, wait_for_run, RunSyncError, RunSyncOptions};
+use forge_runtime::source::snapshot_scope;
 use forge_runtime::{Context, Flow, RuntimeError, Tool};
 use futures_util::stream::{self, StreamExt};
 use quality_monitor::QualityMonitor;
@@ -168,9 +169,19 @@ fn finish(
 
 /// The CLI flow: the same tool code in this process, with the user's token.
 async fn in_process(ctx: &Context, call: &Call) -> (ToolSignals, CallReport) {
+    // As run_tool would run it: its own trend state of its scope read and kept locally.
     async fn one<T: Tool>(tool: &T, ctx: &Context, body: &Value) -> Result<Value, RuntimeError> {
         let input = InputSchema::parse(T::INPUT_SCHEMA)?.resolve(Some(body))?;
-        Ok(tool.run(ctx, input, None).await?.signals)
+        let scope = snapshot_scope(&input);
+        let previous = ctx.local_snapshot(T::NAME, &scope)?;
+        let emission = tool.run(ctx, input, previous).await?;
+        if let Some(mut snapshot) = emission.snapshot {
+            if let Some(o) = snapshot.as_object_mut() {
+                o.insert("scope".into(), Value::String(scope.clone()));
+            }
+            ctx.save_local_snapshot(T::NAME, &scope, &snapshot)?;
+        }
+        Ok(emission.signals)
     }
     let result = match call.tool.as_str() {
         "schema-validator" => one(&SchemaValidator, ctx, &call.input).await,

@@ -34,6 +34,52 @@ pub struct Context {
     pub flow: Flow,
     pub source: FleetSource,
     pub now: DateTime<Utc>,
+    /// The CLI flow's local storage (`APIFY_LOCAL_STORAGE_DIR`), where trend state is kept.
+    pub local_storage_dir: PathBuf,
+}
+
+impl Context {
+    /// The CLI flow's SNAPSHOT of `tool` over `scope` ([`crate::source::snapshot_scope`]),
+    /// from its local named store: the fleet-wide scope under `SNAPSHOT`, any other (a shard
+    /// an orchestrator runs) under `SNAPSHOT-<scope>`, so neither overwrites the other.
+    pub fn local_snapshot(&self, tool: &str, scope: &str) -> Result<Option<Value>, RuntimeError> {
+        read_local_json(
+            &self
+                .named_store(tool)
+                .join(format!("{}.json", snapshot_key(scope))),
+        )
+    }
+
+    /// Keeps a CLI-flow SNAPSHOT for the next run (see [`Context::local_snapshot`]).
+    pub fn save_local_snapshot(
+        &self,
+        tool: &str,
+        scope: &str,
+        snapshot: &Value,
+    ) -> Result<(), RuntimeError> {
+        let bytes =
+            serde_json::to_vec_pretty(snapshot).map_err(|e| RuntimeError::Other(e.to_string()))?;
+        write_local_record(
+            &self.named_store(tool),
+            &snapshot_key(scope),
+            &bytes,
+            "application/json; charset=utf-8",
+        )
+    }
+
+    fn named_store(&self, tool: &str) -> PathBuf {
+        self.local_storage_dir
+            .join("key_value_stores")
+            .join(format!("apifyforge-{tool}"))
+    }
+}
+
+fn snapshot_key(scope: &str) -> String {
+    if scope == crate::source::snapshot_scope(&Value::Null) {
+        "SNAPSHOT".into()
+    } else {
+        format!("SNAPSHOT-{scope}")
+    }
 }
 
 /// What a tool hands back; the runner writes it.
@@ -170,19 +216,20 @@ async fn run_inner<T: Tool>(
     })?;
     let client = ApiClient::new(token, &env.api_base_url);
     let source = FleetSource::new(client.clone());
-    let named_store = env
-        .local_storage_dir
-        .join("key_value_stores")
-        .join(format!("apifyforge-{}", T::NAME));
+    let now = Utc::now();
+    let ctx = Context {
+        flow,
+        source,
+        now,
+        local_storage_dir: env.local_storage_dir.clone(),
+    };
     let previous = match flow {
         Flow::Platform => match env.actor_id.as_deref() {
-            Some(actor_id) => source.previous_snapshot(actor_id, &scope).await?,
+            Some(actor_id) => ctx.source.previous_snapshot(actor_id, &scope).await?,
             None => None,
         },
-        Flow::Cli => read_local_json(&named_store.join("SNAPSHOT.json"))?,
+        Flow::Cli => ctx.local_snapshot(T::NAME, &scope)?,
     };
-    let now = Utc::now();
-    let ctx = Context { flow, source, now };
     let emission = tool.run(&ctx, input, previous).await?;
 
     let generated_at = now.to_rfc3339_opts(SecondsFormat::Millis, true);
@@ -193,19 +240,12 @@ async fn run_inner<T: Tool>(
     storage.push_rows(&emission.rows).await?;
     if let Some(mut snapshot) = emission.snapshot {
         if let Some(o) = snapshot.as_object_mut() {
-            o.insert("scope".into(), Value::String(scope));
+            o.insert("scope".into(), Value::String(scope.clone()));
         }
         let snapshot = &snapshot;
         storage.put_json("SNAPSHOT", snapshot).await?;
         if flow == Flow::Cli {
-            let bytes = serde_json::to_vec_pretty(snapshot)
-                .map_err(|e| RuntimeError::Other(e.to_string()))?;
-            write_local_record(
-                &named_store,
-                "SNAPSHOT",
-                &bytes,
-                "application/json; charset=utf-8",
-            )?;
+            ctx.save_local_snapshot(T::NAME, &scope, snapshot)?;
         }
     }
     Ok((emission.status, emission.cli_exit_code))
