@@ -2,7 +2,7 @@
 //! `run-sync` and start-and-wait calls, a specialist killed mid-run, acknowledgements kept by
 //! an earlier run with an expiry, and signal IDs that stay the same from run to run.
 
-use forge_emulator::{Emulator, Permissions};
+use forge_emulator::Emulator;
 use forge_runtime::owned::run_sync_get_dataset_items;
 use forge_tests::*;
 use secrecy::{ExposeSecret, SecretString};
@@ -12,15 +12,7 @@ use std::time::Duration;
 const BIN: &str = env!("CARGO_BIN_EXE_apifyforge-e2e");
 
 fn scoped(fixture: &forge_emulator::Fixture) -> SecretString {
-    SecretString::from(
-        fixture
-            .tokens
-            .iter()
-            .find(|t| t.permissions == Permissions::all_scoped())
-            .unwrap()
-            .token
-            .clone(),
-    )
+    apifyforge::demo::scoped_token(fixture).expect("the fixture has a scoped token")
 }
 
 /// Runs fleet-analytics on the platform and returns its OUTPUT.

@@ -107,6 +107,7 @@ impl Tool for FleetAnalytics {
         Permission::StoragesRead,
         Permission::StoragesWrite,
     ];
+    const KEEPS_SNAPSHOT: bool = true;
 
     async fn run(
         &self,

@@ -173,7 +173,10 @@ async fn in_process(ctx: &Context, call: &Call) -> (ToolSignals, CallReport) {
     async fn one<T: Tool>(tool: &T, ctx: &Context, body: &Value) -> Result<Value, RuntimeError> {
         let input = InputSchema::parse(T::INPUT_SCHEMA)?.resolve(Some(body))?;
         let scope = snapshot_scope(&input);
-        let previous = ctx.local_snapshot(T::NAME, &scope)?;
+        let previous = match T::KEEPS_SNAPSHOT {
+            true => ctx.local_snapshot(T::NAME, &scope)?,
+            false => None,
+        };
         let emission = tool.run(ctx, input, previous).await?;
         if let Some(mut snapshot) = emission.snapshot {
             if let Some(o) = snapshot.as_object_mut() {

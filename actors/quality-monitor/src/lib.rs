@@ -46,6 +46,7 @@ impl Tool for QualityMonitor {
         Permission::StoragesRead,
         Permission::StoragesWrite,
     ];
+    const KEEPS_SNAPSHOT: bool = true;
 
     async fn run(
         &self,

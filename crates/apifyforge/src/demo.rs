@@ -116,6 +116,8 @@ pub struct ToolRun {
     pub output: Value,
     pub signals: Value,
     pub items: Vec<Value>,
+    /// The run's `REPORT` record: its OUTPUT as an HTML page.
+    pub report: String,
     /// Detection quality, for tools scored against the ground truth.
     pub score: Option<DetectionScore>,
 }
@@ -128,6 +130,9 @@ async fn run_on_platform(
     purpose: String,
     input: Value,
 ) -> anyhow::Result<ToolRun> {
+    forge_runtime::progress::report(&forge_runtime::progress::Progress::Step(format!(
+        "{tool} on {purpose}"
+    )));
     let items = run_sync_get_dataset_items(
         &emulator.base_url(),
         token,
@@ -151,12 +156,16 @@ async fn run_on_platform(
             .ok_or_else(|| anyhow!("{tool} wrote no {key}"))?;
         Ok(serde_json::from_slice(&bytes)?)
     };
+    let (_, report) = emulator
+        .kv_record(&store, "REPORT")
+        .ok_or_else(|| anyhow!("{tool} wrote no REPORT"))?;
     Ok(ToolRun {
         tool,
         purpose,
         output: record("OUTPUT")?,
         signals: record("SIGNALS")?,
         items,
+        report: String::from_utf8(report).context("REPORT is not UTF-8")?,
         score: None,
     })
 }
@@ -341,6 +350,9 @@ pub async fn run_demo(options: &DemoOptions) -> anyhow::Result<DemoResult> {
         write_json(&dir.join("OUTPUT.json"), &r.output)?;
         write_json(&dir.join("SIGNALS.json"), &r.signals)?;
         write_json(&dir.join("dataset.json"), &Value::Array(r.items.clone()))?;
+        let report = dir.join("REPORT.html");
+        std::fs::write(&report, &r.report)
+            .with_context(|| format!("writing {}", report.display()))?;
         if let Some(score) = &r.score {
             write_json(&dir.join("detection.json"), &serde_json::to_value(score)?)?;
         }
@@ -548,7 +560,7 @@ pub fn summary(r: &DemoResult) -> String {
         line(format!("  not permitted: {v}"));
     }
     line(format!(
-        "Outputs: {}/<n>-<tool>/{{OUTPUT,SIGNALS,dataset}}.json, ground-truth.json, audit-log.json",
+        "Outputs: {}/<n>-<tool>/{{OUTPUT,SIGNALS,dataset}}.json and REPORT.html (open it in a browser), ground-truth.json, audit-log.json",
         r.out_dir.display()
     ));
     s

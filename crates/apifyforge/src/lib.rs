@@ -6,3 +6,4 @@ pub mod audit;
 pub mod demo;
 pub mod detection;
 pub mod tools;
+pub mod ui;

@@ -51,6 +51,34 @@ pub fn permissions(tool: &str) -> &'static [forge_runtime::Permission] {
     }
 }
 
+/// One line on what a tool answers, for `--help`.
+pub fn describe(tool: &str) -> &'static str {
+    match tool {
+        FleetAnalytics::NAME => {
+            "fleet overview, Fleet Health Score, trends; with `specialists`, one Action Plan"
+        }
+        SchemaValidator::NAME => "lints input schemas and classifies the drift between builds",
+        ReleaseGate::NAME => "PASS, WARN or BLOCK for a candidate build (exit code 3 on BLOCK)",
+        CostWatchdog::NAME => "spend, month-end projection, cost anomalies, memory right-sizing",
+        QualityMonitor::NAME => "week-over-week regressions: failures, duration, cost, empty runs",
+        AbTester::NAME => "which of two builds, memory settings, inputs or actors is better",
+        ComplianceScanner::NAME => "leaked secrets, personal data, Store listing problems",
+        _ => "",
+    }
+}
+
+/// The permissions `apifyforge run <tool>` uses on the user's machine: it only reads. Being
+/// started, reading its own earlier snapshot and saving results through the API are what the
+/// platform flow adds (the CLI flow keeps those on disk).
+pub fn cli_permissions(tool: &str) -> Vec<forge_runtime::Permission> {
+    use forge_runtime::Permission::{ActorsListRuns, ActorsRead};
+    permissions(tool)
+        .iter()
+        .copied()
+        .filter(|p| matches!(p, ActorsRead | ActorsListRuns))
+        .collect()
+}
+
 /// Runs `tool` and returns its exit code; `None` for an unknown tool.
 pub async fn run(tool: &str, flow: Option<Flow>, input_file: Option<PathBuf>) -> Option<i32> {
     let options = RunOptions { input_file, flow };

@@ -106,6 +106,10 @@ pub trait Tool: Send + Sync {
     const INPUT_SCHEMA: &'static str;
     /// The scoped permissions it needs, and nothing more.
     const PERMISSIONS: &'static [Permission];
+    /// Whether it keeps trend state in `SNAPSHOT`. Only such a tool looks up its previous
+    /// run (which takes Actors: List runs): the others need neither the request nor the
+    /// permission.
+    const KEEPS_SNAPSHOT: bool = false;
 
     /// Collects evidence through `ctx.source` and analyses it. `input` is validated, with
     /// defaults applied; `previous` is the tool's own last `SNAPSHOT`, if any.
@@ -224,6 +228,7 @@ async fn run_inner<T: Tool>(
         local_storage_dir: env.local_storage_dir.clone(),
     };
     let previous = match flow {
+        _ if !T::KEEPS_SNAPSHOT => None,
         Flow::Platform => match env.actor_id.as_deref() {
             Some(actor_id) => ctx.source.previous_snapshot(actor_id, &scope).await?,
             None => None,
@@ -236,6 +241,12 @@ async fn run_inner<T: Tool>(
     let output = with_run_metadata(emission.output, &generated_at, env, flow, client.requests());
     // SNAPSHOT last: a run that fails before it leaves the previous trend state intact.
     storage.put_json("OUTPUT", &output).await?;
+    // The human view of OUTPUT (and only of OUTPUT, so it cannot hold the token). A view:
+    // failing to store it must not cost the run its SIGNALS and SNAPSHOT.
+    let report = forge_report::render(T::NAME, &output);
+    if let Err(e) = storage.put_html("REPORT", report).await {
+        tracing::warn!("could not store the REPORT: {e}");
+    }
     storage.put_json("SIGNALS", &emission.signals).await?;
     storage.push_rows(&emission.rows).await?;
     if let Some(mut snapshot) = emission.snapshot {

@@ -21,6 +21,7 @@ pub mod env;
 pub mod error;
 pub mod notify;
 pub mod owned;
+pub mod progress;
 pub mod source;
 pub mod storage;
 pub mod transport;

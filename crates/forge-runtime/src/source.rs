@@ -6,6 +6,7 @@
 
 use crate::client::{map_error, ops, ApiClient};
 use crate::error::RuntimeError;
+use crate::progress::{report, Progress};
 use apify_client::models::{Actor, ActorRun, Build};
 use apify_client::{ActorListOptions, ListOptions, RunListOptions};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -86,6 +87,7 @@ impl FleetSource {
                     ..Default::default()
                 })
                 .await
+                .answered()
                 .map_err(|e| map_error(ops::LIST_ACTORS, e))?;
             let count = page.items.len() as i64;
             out.extend(page.items.iter().map(actor_info));
@@ -109,6 +111,7 @@ impl FleetSource {
             });
         }
         actors.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        report(&Progress::ActorsListed(actors.len() as u64));
         Ok(actors)
     }
 
@@ -129,6 +132,7 @@ impl FleetSource {
                 desc: Some(true),
             })
             .await
+            .answered()
             .map_err(|e| map_error(ops::LIST_BUILDS, e))?;
         Ok(page.items.iter().filter_map(build_info).collect())
     }
@@ -164,8 +168,10 @@ impl FleetSource {
                     },
                 )
                 .await
+                .answered()
                 .map_err(|e| map_error(ops::LIST_RUNS, e))?;
             let count = page.items.len() as i64;
+            report(&Progress::RunsRead(page.items.len() as u64));
             for run in &page.items {
                 counts.read += 1;
                 match run_record(run) {
@@ -178,6 +184,7 @@ impl FleetSource {
                 break;
             }
         }
+        report(&Progress::ActorDone);
         Ok(counts)
     }
 
@@ -234,6 +241,7 @@ impl FleetSource {
             .actor(actor_id)
             .get()
             .await
+            .answered()
             .map_err(|e| map_error(ops::GET_ACTOR, e))?
             .map(|a| actor_info(&a))
             .ok_or_else(|| RuntimeError::NotFound(format!("actor {actor_id}")))
@@ -248,8 +256,11 @@ impl FleetSource {
             .actor(actor_id)
             .get()
             .await
+            .answered()
             .map_err(|e| map_error(ops::GET_ACTOR, e))?;
-        Ok(actor.and_then(|a| serde_json::to_value(a).ok()))
+        Ok(actor
+            .and_then(|a| serde_json::to_value(a).ok())
+            .map(without_code_or_environment))
     }
 
     /// A build as the API returns it (`GET /v2/actor-builds/{id}`): README, input schema,
@@ -261,6 +272,7 @@ impl FleetSource {
             .build(build_id)
             .get()
             .await
+            .answered()
             .map_err(|e| map_error(ops::GET_BUILD, e))?;
         Ok(build.and_then(|b| serde_json::to_value(b).ok()))
     }
@@ -276,6 +288,7 @@ impl FleetSource {
             .build(build_id)
             .get()
             .await
+            .answered()
             .map_err(|e| map_error(ops::GET_BUILD, e))?;
         Ok(build.as_ref().and_then(build_definition))
     }
@@ -314,6 +327,7 @@ impl FleetSource {
                 },
             )
             .await
+            .answered()
             .map_err(|e| map_error(ops::LIST_RUNS, e))?;
         Ok(page.items)
     }
@@ -339,6 +353,7 @@ impl FleetSource {
                     .run(&id)
                     .get()
                     .await
+                    .answered()
                     .map_err(|e| map_error(ops::GET_RUN, e))?;
                 Ok::<_, RuntimeError>(run.as_ref().and_then(run_detail))
             })
@@ -371,6 +386,7 @@ impl FleetSource {
                 .key_value_store(&store)
                 .get_record("SNAPSHOT")
                 .await
+                .answered()
                 .map_err(|e| map_error(ops::READ_RECORD, e))?;
             let Some(snapshot) =
                 record.and_then(|r| serde_json::from_slice::<Value>(&r.value).ok())
@@ -385,6 +401,16 @@ impl FleetSource {
         Ok(None)
     }
 }
+
+/// Tells the progress reporter that the API answered a request, whatever the answer.
+trait Answered: Sized {
+    fn answered(self) -> Self {
+        report(&Progress::Request);
+        self
+    }
+}
+
+impl<T, E> Answered for Result<T, E> {}
 
 /// Successful runs looked at for a SNAPSHOT of the same scope: more than the shards an
 /// orchestrator usually runs at once, few enough to stay cheap.
@@ -412,6 +438,19 @@ fn extra<'a>(
         v = v.get(p)?;
     }
     Some(v)
+}
+
+/// The actor object without its versions' environment variables and source files: the API
+/// returns them to a token that may read the actor, but we promise never to see your code or
+/// your environment, so they are dropped at the boundary, before any analysis.
+pub fn without_code_or_environment(mut actor: Value) -> Value {
+    if let Some(versions) = actor.get_mut("versions").and_then(Value::as_array_mut) {
+        for v in versions.iter_mut().filter_map(Value::as_object_mut) {
+            v.remove("envVars");
+            v.remove("sourceFiles");
+        }
+    }
+    actor
 }
 
 pub fn actor_info(a: &Actor) -> ActorInfo {

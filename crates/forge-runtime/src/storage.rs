@@ -131,6 +131,13 @@ impl Storage {
             .await
     }
 
+    /// An HTML page (`REPORT`): `<KEY>.html` locally, `text/html` on the platform, so the
+    /// Console and the record's URL show it as a page.
+    pub async fn put_html(&self, key: &str, html: String) -> Result<(), RuntimeError> {
+        self.put_record(key, html.into_bytes(), "text/html; charset=utf-8")
+            .await
+    }
+
     /// Replaces the default dataset's rows (local) or appends them in batches (platform,
     /// where the run's default dataset starts empty).
     pub async fn push_rows(&self, rows: &[Value]) -> Result<(), RuntimeError> {
@@ -251,5 +258,26 @@ mod tests {
             s.read_default_record("OUTPUT").await.unwrap(),
             Some(json!({"a": 1}))
         );
+    }
+
+    #[tokio::test]
+    async fn an_html_record_is_stored_as_html_with_its_content_type() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Storage::Local {
+            root: dir.path().to_path_buf(),
+        };
+        let page = "<!DOCTYPE html><p>ü</p>".to_string();
+        s.put_html("REPORT", page.clone()).await.unwrap();
+        let kvs = dir.path().join("key_value_stores/default");
+        assert_eq!(
+            std::fs::read_to_string(kvs.join("REPORT.html")).unwrap(),
+            page
+        );
+        let meta = read_local_json(&kvs.join("REPORT.__metadata__.json"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(meta["contentType"], "text/html; charset=utf-8");
+        assert_eq!(meta["size"], page.len());
+        assert!(!kvs.join("REPORT.json").exists());
     }
 }

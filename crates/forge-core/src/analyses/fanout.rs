@@ -21,8 +21,7 @@
 //! `syncBudgetSecs` (default 120 s, well below the endpoint's 300 s, so an estimate that is
 //! off by half still fits) is called through `run-sync`; the others are started and awaited.
 //! release-gate and ab-tester run only where the input asks for them, one run per request;
-//! an ab-tester experiment or a release-gate with example inputs starts paid runs of the
-//! user's actor and is always awaited.
+//! an ab-tester experiment starts paid runs of the user's actor and is always awaited.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -216,13 +215,9 @@ pub fn plan(
             requests.iter().filter(same).count(),
         );
         let input = merged(&common_for(tool), request);
-        // Paid runs of the user's actor take as long as they take.
-        let paid = match tool.as_str() {
-            "ab-tester" => input["mode"] == "experiment",
-            _ => input["exampleInputs"]
-                .as_array()
-                .is_some_and(|a| !a.is_empty()),
-        };
+        // Paid runs of the user's actor take as long as they take (release-gate replays its
+        // example inputs against the schema in memory: it starts no run).
+        let paid = tool == "ab-tester" && input["mode"] == "experiment";
         let estimated_requests = estimated_requests(tool, 1, 0);
         let estimated_secs = estimated_secs(estimated_requests, cfg);
         calls.push(Call {

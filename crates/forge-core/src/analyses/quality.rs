@@ -556,6 +556,20 @@ pub struct QualityWindowOut {
     pub baseline_days: u32,
 }
 
+/// One week of the whole fleet's runs: the trend a person reads beside the per-actor tests.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FleetWeek {
+    pub week_start: DateTime<Utc>,
+    pub runs: u64,
+    /// Succeeded, failed or timed out: what a failure rate counts.
+    pub decided: u64,
+    /// Failed or timed out.
+    pub failed: u64,
+    /// `failed / decided`; `None` for a week without a decided run.
+    pub failure_rate: Option<f64>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QualityOutput {
@@ -564,6 +578,8 @@ pub struct QualityOutput {
     pub window: QualityWindowOut,
     pub config: QualityConfig,
     pub families: Vec<FamilyReport>,
+    /// The fleet's failure rate per whole week of the range, oldest first, this week last.
+    pub fleet_weeks: Vec<FleetWeek>,
     pub digest: Vec<DigestItem>,
     pub actors: Vec<ActorQuality>,
     pub probes: Vec<ProbeResult>,
@@ -1326,6 +1342,7 @@ pub fn analyze(
         },
         config: cfg,
         families,
+        fleet_weeks: fleet_weeks(evidence),
         digest,
         actors: reports,
         probes: probe_results,
@@ -1530,6 +1547,35 @@ fn summary(reports: &[ActorQuality], digest: &[DigestItem], families: &[FamilyRe
         ));
     }
     s
+}
+
+/// Every actor's daily counts summed into whole weeks ending at `as_of`; a partial week at the
+/// start of the range (a baseline that is not a whole number of weeks) is left out, so every
+/// bar covers seven days.
+fn fleet_weeks(evidence: &QualityEvidence) -> Vec<FleetWeek> {
+    let w = evidence.windows;
+    let days = w.days();
+    let weeks = days / WEEK_DAYS as usize;
+    let skip = days - weeks * WEEK_DAYS as usize;
+    (0..weeks)
+        .map(|k| {
+            let mut c = StatusCounts::default();
+            let from = skip + k * WEEK_DAYS as usize;
+            for a in &evidence.actors {
+                for d in a.series.daily.iter().skip(from).take(WEEK_DAYS as usize) {
+                    c.merge(d);
+                }
+            }
+            FleetWeek {
+                week_start: w.range_start() + Duration::days(from as i64),
+                runs: c.total(),
+                decided: c.decided(),
+                failed: c.failures(),
+                failure_rate: (c.decided() > 0)
+                    .then(|| round4(c.failures() as f64 / c.decided() as f64)),
+            }
+        })
+        .collect()
 }
 
 fn next_snapshot(
@@ -1815,6 +1861,64 @@ mod tests {
             assert!(signal.evidence.get(key).is_some(), "{key}");
         }
         assert_eq!(f.output.signals.len(), 1, "{:#?}", f.output.signals);
+    }
+
+    #[test]
+    fn fleet_weeks_sum_every_run_into_whole_weeks_ending_now() {
+        let mut rng = StdRng::seed_from_u64(11);
+        let mut actors: Vec<QualityActorEvidence> = (0..5)
+            .map(|i| {
+                let sim = healthy(&mut rng, 6.0);
+                simulate(&mut rng, &format!("a{i}"), &sim)
+            })
+            .collect();
+        let sim = Sim {
+            runs_per_day: 20.0,
+            fail: 0.02,
+            sigma: 0.25,
+            plant: Plant::Failures {
+                delta: 0.5,
+                days_ago: 7.0,
+                build: false,
+            },
+        };
+        actors.push(simulate(&mut rng, "broken", &sim));
+        let in_range: u64 = actors
+            .iter()
+            .flat_map(|a| &a.series.daily)
+            .map(StatusCounts::total)
+            .sum();
+        let f = analyze(&QualityConfig::default(), &evidence(actors.clone()), None);
+        let weeks = &f.output.fleet_weeks;
+        assert_eq!(weeks.len(), 5, "28 baseline days and this week");
+        assert_eq!(weeks[0].week_start, windows().range_start());
+        assert_eq!(weeks[4].week_start, windows().current_start());
+        assert_eq!(weeks.iter().map(|w| w.runs).sum::<u64>(), in_range);
+        let rate = |w: &FleetWeek| w.failure_rate.unwrap();
+        assert!(rate(&weeks[4]) > 2.0 * rate(&weeks[3]), "{weeks:?}");
+
+        // A baseline of 10 days: 17 days hold two whole weeks; the 3 oldest days are left out.
+        let mut e = evidence(actors);
+        e.windows = QualityWindows::new(as_of(), 10);
+        let cfg = QualityConfig {
+            baseline_days: 10,
+            ..QualityConfig::default()
+        };
+        let weeks = analyze(&cfg, &e, None).output.fleet_weeks;
+        assert_eq!(weeks.len(), 2);
+        assert_eq!(weeks[1].week_start, e.windows.current_start());
+        assert_eq!(
+            weeks[0].week_start,
+            e.windows.range_start() + Duration::days(3)
+        );
+
+        // No actors: the weeks are there, without a rate.
+        let empty = analyze(&QualityConfig::default(), &evidence(Vec::new()), None);
+        assert!(empty
+            .output
+            .fleet_weeks
+            .iter()
+            .all(|w| w.runs == 0 && w.failure_rate.is_none()));
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub const TOOL: &str = "schema-validator";
 pub const RULES: &[(&str, &str, &str)] = &[
     ("SV-BREAKING-INPUT-CHANGE", "high", "The newest build's input schema rejects input the previous build accepted: API callers and saved tasks break."),
     ("SV-BREAKING-DATASET-CHANGE", "high", "The newest build's dataset or output schema drops or changes fields readers depend on."),
-    ("SV-INPUT-SCHEMA-LINT", "low..medium", "The newest build's input schema has problems of its own (invalid, secrets with defaults, defaults that fail their own property...)."),
+    ("SV-INPUT-SCHEMA-LINT", "low..high", "The newest build's input schema has problems of its own (invalid, secrets with defaults, defaults that fail their own property...): high when the newest build introduced them, medium for errors it inherited, low for warnings."),
 ];
 
 /// What the runtime collected about one actor: its builds, newest first.

@@ -5,14 +5,16 @@
 //!
 //! **What is read.** Per actor: the actor object (`GET /v2/actors/{id}`: title, description,
 //! SEO texts, categories, `isPublic`, `actorPermissionLevel`, `pricingInfos`,
-//! `exampleRunInput`, versions with their environment variables and source files) and one
-//! build (`GET /v2/actor-builds/{id}`: README, changelog, input schema, dataset schema, the rest
-//! of `actorDefinition`). Every string of both is scanned for credentials.
+//! `exampleRunInput`) and one build (`GET /v2/actor-builds/{id}`: README, changelog, input
+//! schema, dataset schema, the rest of `actorDefinition`). Every string of both is scanned for
+//! credentials. Never the versions' environment variables or source files, even when the API
+//! returns them: we promise not to see your code or your environment (the runtime drops them
+//! at the boundary).
 //!
 //! **Locations.** `README:<line>` and `CHANGELOG:<line>`; `input:<JSON pointer>` into the input
 //! schema; `build:<pointer>` and `actor:<pointer>` into the API objects;
-//! `exampleRunInput:<pointer>` into the parsed example input; `source:<version>/<file>:<line>`
-//! for source files. Inside a multi-line string the line follows the pointer (`:<line>`).
+//! `exampleRunInput:<pointer>` into the parsed example input. Inside a multi-line string the
+//! line follows the pointer (`:<line>`).
 //!
 //! **Severity policy.** A public Actor's definition is readable by anyone (its Store page, and
 //! builds of public Actors stay readable without a token), so what leaks from it is public. A
@@ -50,7 +52,7 @@ pub const TOOL: &str = "compliance-scanner";
 /// The rule catalog: stable IDs, severity range, meaning with its rationale. Generated into
 /// the docs; [`rule_fix`] says how to fix each.
 pub const RULES: &[(&str, &str, &str)] = &[
-    ("CS-SECRET-LEAKED", "medium..critical", "A credential in a known provider format is in the actor's definition: README, changelog, input schema (default, prefill, example, descriptions), dataset schema, actor metadata, example run input, environment variables not marked secret, or source files. The kind is in the evidence: apify-api-token, apify-proxy-password, aws-access-key-id, aws-secret-access-key (next to a key id), github-token, github-fine-grained-pat, gitlab-pat, slack-token, slack-webhook, stripe-live-key, google-api-key, openai-api-key, anthropic-api-key, huggingface-token, npm-token, sendgrid-api-key, twilio-api-key, shopify-token, telegram-bot-token, discord-webhook, private-key (a PEM block with a body), jwt (signed, with a header that decodes), url-credentials (a password in a URL). Placeholders (`YOUR_API_TOKEN`, `<token>`, `xxxx`, vendors' documented examples) are not reported. Critical for fixed-format tokens on public actors (anyone can read them), high for JWTs and URL passwords; one notch lower on private actors."),
+    ("CS-SECRET-LEAKED", "medium..critical", "A credential in a known provider format is in the actor's definition: README, changelog, input schema (default, prefill, example, descriptions), dataset schema, actor metadata or example run input (never environment variables or source code: we do not read them). The kind is in the evidence: apify-api-token, apify-proxy-password, aws-access-key-id, aws-secret-access-key (next to a key id), github-token, github-fine-grained-pat, gitlab-pat, slack-token, slack-webhook, stripe-live-key, google-api-key, openai-api-key, anthropic-api-key, huggingface-token, npm-token, sendgrid-api-key, twilio-api-key, shopify-token, telegram-bot-token, discord-webhook, private-key (a PEM block with a body), jwt (signed, with a header that decodes), url-credentials (a password in a URL). Placeholders (`YOUR_API_TOKEN`, `<token>`, `xxxx`, vendors' documented examples) are not reported. Critical for fixed-format tokens on public actors (anyone can read them), high for JWTs and URL passwords; one notch lower on private actors."),
     ("CS-SECRET-GENERIC", "medium..high", "A value assigned to a credential-named key (`apiKey`, `API_TOKEN`, `client_secret`, `password`, `Authorization: Bearer`...) looks random: at least 20 characters with letters and digits and Shannon entropy ≥ `entropyThreshold` (3.5 bits/char, gitleaks' generic-api-key; hex needs 32 characters and 0.5 less). High on public actors, medium on private ones."),
     ("CS-SECRET-HYGIENE-VALUE", "medium..high", "An `isSecret` input property has a default or a prefill: the value is published in the input schema in clear text, and every run that omits the field uses it (from the input-schema lint, LINT-SECRET-WITH-VALUE). High on public actors, medium on private ones."),
     ("CS-SECRET-HYGIENE-NOT-MARKED", "low..medium", "An input property named like a credential (password, token, apiKey, secret, cookie, session, auth...) is not `isSecret`: users' values are stored in clear text in every run's input and shown in the Console (from the input-schema lint, LINT-SECRET-NOT-MARKED). Medium on public actors (their users' credentials), low on private ones."),
@@ -69,7 +71,7 @@ pub const RULES: &[(&str, &str, &str)] = &[
     ("CS-STORE-DATASET-SCHEMA", "info..low", "The build has no dataset schema, or one without views: the Store's Output tab and the Console show raw JSON, and the quality score's congruency check has nothing to compare (skipped when the actor declares `hasNoDataset`)."),
     ("CS-STORE-REQUIRED-NO-PREFILL", "info..medium", "A required input property has neither a prefill nor a default: Apify's daily Store test runs the actor with the prefilled input, fails, and after three days marks it under maintenance. Medium; low for secret properties (they cannot be prefilled: ask Apify to skip the test)."),
     ("CS-FULL-PERMISSIONS-UNEXPLAINED", "low..medium", "The actor asks for full permissions (`actorPermissionLevel` = FULL_PERMISSIONS: its run token can read and write everything in the user's account) and its README does not say why. Users cannot judge the risk, and full permissions lower the quality score (trustworthiness) and exclude agentic payments. Medium on public actors, low on private ones."),
-    ("CS-RESTRICTED-ACCESS-UNSUPPORTED", "low..medium", "The README, changelog or source builds public API URLs of storages (`https://api.apify.com/v2/datasets/…/items`, key-value store records or keys) with neither a token nor a signature: under restricted general resource access, Apify's default, those links return 403 for users. Medium on public actors, low on private ones."),
+    ("CS-RESTRICTED-ACCESS-UNSUPPORTED", "low..medium", "The README or changelog builds public API URLs of storages (`https://api.apify.com/v2/datasets/…/items`, key-value store records or keys) with neither a token nor a signature: under restricted general resource access, Apify's default, those links return 403 for users. Medium on public actors, low on private ones."),
     ("CS-NO-BUILD", "info", "The actor has no build to scan: only its metadata was checked (README, input and dataset schemas were not)."),
 ];
 
@@ -305,8 +307,6 @@ fn lower(s: Severity) -> Severity {
 pub(super) enum Role {
     Metadata,
     ExampleInput,
-    EnvVar,
-    Source,
     Build,
     Dataset,
     DatasetValue,
@@ -321,8 +321,6 @@ impl Role {
         match self {
             Role::Metadata => "the actor's metadata",
             Role::ExampleInput => "the example run input",
-            Role::EnvVar => "an environment variable not marked secret",
-            Role::Source => "a source file",
             Role::Build => "the build's definition",
             Role::Dataset => "the dataset schema",
             Role::DatasetValue => "a dataset-schema example",
@@ -585,45 +583,9 @@ impl<'a> Ctx<'a> {
             }),
             (None, None) => {}
         }
-        let versions = self.actor.get("versions").and_then(Value::as_array);
-        for (i, version) in versions.into_iter().flatten().enumerate() {
-            let number = version
-                .get("versionNumber")
-                .and_then(Value::as_str)
-                .unwrap_or("?");
-            let env = version.get("envVars").and_then(Value::as_array);
-            for (j, var) in env.into_iter().flatten().enumerate() {
-                if var.get("isSecret") == Some(&Value::Bool(true)) {
-                    continue;
-                }
-                if let Some(value) = var.get("value").and_then(Value::as_str) {
-                    out.push(TextItem {
-                        base: format!("actor:/versions/{i}/envVars/{j}/value"),
-                        key: var.get("name").and_then(Value::as_str),
-                        text: value,
-                        role: Role::EnvVar,
-                    });
-                }
-            }
-            let files = version.get("sourceFiles").and_then(Value::as_array);
-            for file in files.into_iter().flatten() {
-                let base64 = file.get("format").and_then(Value::as_str) == Some("BASE64");
-                let (Some(name), Some(content)) = (
-                    file.get("name").and_then(Value::as_str),
-                    file.get("content").and_then(Value::as_str),
-                ) else {
-                    continue;
-                };
-                if !base64 {
-                    out.push(TextItem {
-                        base: format!("source:{number}/{name}"),
-                        key: None,
-                        text: content,
-                        role: Role::Source,
-                    });
-                }
-            }
-        }
+        // Environment variables and source files are never read (the data-access promise:
+        // we do not see your code or your environment), even when the API returns them: the
+        // runtime strips them before they get here, and the walk above skips them.
         if let Some(build) = self.build {
             let build_skip = |p: &str| {
                 matches!(

@@ -453,7 +453,7 @@ fn storage_shape(path: &str) -> Option<(&'static str, String)> {
 pub(super) fn restricted_access(ctx: &Ctx, items: &[TextItem], out: &mut Vec<Finding>) {
     const HOST: &str = "api.apify.com/v2/";
     for item in items {
-        if !matches!(item.role, Role::Readme | Role::Changelog | Role::Source) {
+        if !matches!(item.role, Role::Readme | Role::Changelog) {
             continue;
         }
         let text = item.text;

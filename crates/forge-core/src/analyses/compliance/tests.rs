@@ -250,6 +250,8 @@ fn leaked_credentials_are_critical_on_public_actors_and_never_in_the_output() {
         "/build/actorDefinition/input/properties/notes",
         json!({"title": "Notes", "type": "string", "description": "Free text.", "editor": "textfield", "example": format!("pass {github} here")}),
     );
+    // An environment variable is never read, even with a key in it: we do not see your
+    // environment (the data-access promise).
     d.actor_object["versions"][0]["envVars"]
         .as_array_mut()
         .unwrap()
@@ -274,7 +276,6 @@ fn leaked_credentials_are_critical_on_public_actors_and_never_in_the_output() {
         places,
         vec![
             (readme_location.as_str(), "apify-api-token"),
-            ("actor:/versions/0/envVars/1/value", "openai-api-key"),
             ("input:/properties/notes/example", "github-token"),
         ]
     );
@@ -293,8 +294,8 @@ fn leaked_credentials_are_critical_on_public_actors_and_never_in_the_output() {
         .collect();
     assert_eq!(s.len(), 1);
     assert_eq!(s[0].severity, Severity::Critical);
-    assert_eq!(s[0].evidence["n"], 3);
-    assert_eq!(s[0].evidence["locations"].as_array().unwrap().len(), 3);
+    assert_eq!(s[0].evidence["n"], 2);
+    assert_eq!(s[0].evidence["locations"].as_array().unwrap().len(), 2);
     assert_eq!(s[0].subject.build_number.as_deref(), Some("0.1.7"));
     assert!(s[0].recommendation.contains("Revoke"));
     assert_eq!(f.output.head.decision, Decision::ActNow);
@@ -751,10 +752,8 @@ fn storage_urls_without_token_or_signature_break_under_restricted_access() {
         .collect();
     got.sort();
     let line = readme.lines().position(|l| l.contains("abc123")).unwrap() + 1;
-    assert_eq!(
-        got,
-        vec![format!("README:{line}"), "source:0.1/src/main.js:3".into()]
-    );
+    // Source files are never read (the data-access promise), even when the API returns them.
+    assert_eq!(got, vec![format!("README:{line}")]);
     // The clean README's example carries a token: not reported.
     assert!(findings_of(&run(vec![clean()]), "CS-RESTRICTED-ACCESS-UNSUPPORTED").is_empty());
 }
