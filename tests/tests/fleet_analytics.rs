@@ -229,6 +229,16 @@ async fn an_invalid_input_exits_2_naming_every_bad_field_before_any_api_call() {
             .exists(),
         "nothing half-written"
     );
+
+    // A name in `actors` that is none of yours is a typo: named, not a smaller report.
+    let typo = serde_json::json!({"actors": ["no-such-actor-anywhere"]});
+    let out = cli_run(BIN, &emulator, &token, dir.path(), &typo).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("actors[0]") && stderr.contains("no-such-actor-anywhere"),
+        "{stderr}"
+    );
     emulator.shutdown().await;
 }
 

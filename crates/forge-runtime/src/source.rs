@@ -104,11 +104,23 @@ impl FleetSource {
     pub async fn selected_actors(&self, wanted: &[String]) -> Result<Vec<ActorInfo>, RuntimeError> {
         let mut actors = self.my_actors().await?;
         if !wanted.is_empty() {
-            actors.retain(|a| {
-                wanted
-                    .iter()
-                    .any(|w| w == &a.id || w == &a.name || *w == a.full_name())
-            });
+            let is = |w: &String, a: &ActorInfo| w == &a.id || w == &a.name || *w == a.full_name();
+            // A name that matches none of your actors is a typo, not a smaller report.
+            let unknown: Vec<forge_core::input::FieldError> = wanted
+                .iter()
+                .enumerate()
+                .filter(|(_, w)| !actors.iter().any(|a| is(w, a)))
+                .map(|(i, w)| forge_core::input::FieldError {
+                    field: format!("actors[{i}]"),
+                    message: format!(
+                        "`{w}` is none of the token's own actors (give an ID, a name or username/name)"
+                    ),
+                })
+                .collect();
+            if !unknown.is_empty() {
+                return Err(forge_core::input::InputError::Invalid(unknown).into());
+            }
+            actors.retain(|a| wanted.iter().any(|w| is(w, a)));
         }
         actors.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
         report(&Progress::ActorsListed(actors.len() as u64));

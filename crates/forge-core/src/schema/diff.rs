@@ -26,8 +26,37 @@ pub(crate) struct Raw {
 impl Raw {
     /// The values on each side, for the report.
     fn values(&mut self, before: Option<&Value>, after: Option<&Value>) {
-        self.before = before.cloned();
-        self.after = after.cloned();
+        self.before = before.map(without_secret_values);
+        self.after = after.map(without_secret_values);
+    }
+}
+
+/// Shown in place of a secret property's default, prefill or example.
+const SECRET: &str = "(secret)";
+
+/// `v` with the default, prefill and examples of every `isSecret` property inside it masked:
+/// a finding about a secret must not publish the secret in OUTPUT or the report.
+fn without_secret_values(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let secret = m.get("isSecret") == Some(&Value::Bool(true));
+            Value::Object(
+                m.iter()
+                    .map(|(k, x)| {
+                        let masked = secret
+                            && matches!(k.as_str(), "default" | "prefill" | "example" | "examples");
+                        let x = if masked {
+                            Value::String(SECRET.into())
+                        } else {
+                            without_secret_values(x)
+                        };
+                        (k.clone(), x)
+                    })
+                    .collect(),
+            )
+        }
+        Value::Array(a) => Value::Array(a.iter().map(without_secret_values).collect()),
+        other => other.clone(),
     }
 }
 
@@ -1081,8 +1110,24 @@ impl Walker {
     /// `default`, `prefill` and `isSecret`: Apify semantics outside validation.
     fn apify(&mut self, b: &Obj, a: &Obj, loc: &Loc) {
         let dir = self.dir;
-        let (db, da) = (b.get("default"), a.get("default"));
+        let secret = |m: &Obj| m.get("isSecret") == Some(&Value::Bool(true));
+        // A secret's value never reaches a message or a before/after (it is only said to
+        // have changed).
+        let hidden = Value::String(SECRET.into());
+        let mask = |v: Option<&'_ Value>| -> Option<Value> {
+            v.map(|v| {
+                if secret(b) || secret(a) {
+                    hidden.clone()
+                } else {
+                    v.clone()
+                }
+            })
+        };
         let readers = "a default does not change what readers get";
+        // Compared on the real values, shown masked.
+        let changed = b.get("default") != a.get("default");
+        let (db, da) = (mask(b.get("default")), mask(a.get("default")));
+        let (db, da) = (db.as_ref(), da.as_ref());
         let (rule, what, effect) = match (db, da) {
             (None, Some(v)) => (
                 "SCH-DEFAULT-ADDED",
@@ -1098,7 +1143,7 @@ impl Walker {
                     readers,
                 ),
             ),
-            (Some(x), Some(y)) if x != y => (
+            (Some(x), Some(y)) if changed => (
                 "SCH-DEFAULT-CHANGED",
                 format!("default changed from {} to {}", short(x), short(y)),
                 io(
@@ -1115,6 +1160,8 @@ impl Walker {
         }
         let (pb, pa) = (b.get("prefill"), a.get("prefill"));
         if pb != pa {
+            let (pb, pa) = (mask(pb), mask(pa));
+            let (pb, pa) = (pb.as_ref(), pa.as_ref());
             let what = match (pb, pa) {
                 (None, Some(v)) => format!("prefill {} added", short(v)),
                 (Some(v), None) => format!("prefill {} removed", short(v)),
@@ -1125,7 +1172,6 @@ impl Walker {
             self.emit("SCH-PREFILL-CHANGED", &loc.at("prefill"), &what, effect)
                 .values(pb, pa);
         }
-        let secret = |m: &Obj| m.get("isSecret") == Some(&Value::Bool(true));
         let at = loc.at("isSecret");
         let (sb, sa) = (b.get("isSecret"), a.get("isSecret"));
         match (secret(b), secret(a)) {

@@ -1075,3 +1075,38 @@ fn a_standing_problem_is_not_reported_again() {
         [("SCH-COSMETIC", Info, "x".into())]
     );
 }
+
+/// A finding about a secret says that its value changed, never what it is: OUTPUT and the
+/// HTML report publish findings.
+#[test]
+fn a_secrets_values_are_never_shown() {
+    let secret = |default: &str| {
+        json!({"type": "object", "properties": {"apiKey": {"type": "string", "editor": "textfield",
+            "isSecret": true, "default": default, "prefill": default}}})
+    };
+    let removed = json!({"type": "object", "properties": {}});
+    for (before, after) in [
+        (secret("key-old-1234"), secret("key-new-5678")),
+        (
+            json!({"type": "object", "properties": {"apiKey": {"type": "string", "isSecret": true}}}),
+            secret("key-new-5678"),
+        ),
+        (secret("key-old-1234"), removed),
+    ] {
+        let f = diff(&before, &after, Direction::Input, &config());
+        assert!(!f.is_empty());
+        let text = serde_json::to_string(
+            &f.iter()
+                .map(|x| (&x.before, &x.after, &x.message))
+                .collect::<Vec<_>>(),
+        )
+        .unwrap();
+        assert!(
+            !text.contains("key-old") && !text.contains("key-new"),
+            "{text}"
+        );
+    }
+    // A changed secret default is still reported, as changed.
+    let f = diff(&secret("a-1"), &secret("b-2"), Direction::Input, &config());
+    assert!(f.iter().any(|x| x.rule == "SCH-DEFAULT-CHANGED"), "{f:#?}");
+}
