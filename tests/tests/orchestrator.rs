@@ -263,66 +263,12 @@ async fn acknowledgements_are_kept_by_the_snapshot_until_they_expire_and_signal_
     emulator.shutdown().await;
 }
 
-/// A webhook receiver on loopback: records each request's head and body, answers 200.
-async fn receiver() -> (
-    String,
-    std::sync::Arc<std::sync::Mutex<Vec<(String, Value)>>>,
-) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!(
-        "http://{}/hooks/T000/B000/not-a-real-secret",
-        listener.local_addr().unwrap()
-    );
-    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let log = seen.clone();
-    tokio::spawn(async move {
-        while let Ok((mut sock, _)) = listener.accept().await {
-            let mut buf = Vec::new();
-            let mut chunk = [0u8; 8192];
-            // Read the head, then as many body bytes as content-length says.
-            let (head, body) = loop {
-                let n = sock.read(&mut chunk).await.unwrap_or(0);
-                if n == 0 {
-                    break (String::new(), Vec::new());
-                }
-                buf.extend_from_slice(&chunk[..n]);
-                if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                    let head = String::from_utf8_lossy(&buf[..end]).to_string();
-                    let len: usize = head
-                        .lines()
-                        .find_map(|l| {
-                            let (k, v) = l.split_once(':')?;
-                            k.eq_ignore_ascii_case("content-length")
-                                .then(|| v.trim().parse().ok())?
-                        })
-                        .unwrap_or(0);
-                    while buf.len() < end + 4 + len {
-                        let n = sock.read(&mut chunk).await.unwrap_or(0);
-                        if n == 0 {
-                            break;
-                        }
-                        buf.extend_from_slice(&chunk[..n]);
-                    }
-                    break (head, buf[end + 4..].to_vec());
-                }
-            };
-            let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-            log.lock().unwrap().push((head, body));
-            let _ = sock
-                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok")
-                .await;
-        }
-    });
-    (url, seen)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn notify_pages_once_for_new_act_now_items_and_not_again_when_nothing_changed() {
     let (fixture, _) = fleet(42, 40);
     let token = scoped(&fixture);
     let emulator = start(fixture, BIN).await;
-    let (url, seen) = receiver().await;
+    let (url, seen) = webhook_receiver("/hooks/T000/B000/not-a-real-secret").await;
     let input = json!({
         "asOf": "2026-11-23T00:00:00Z",
         "specialists": ["compliance-scanner"],

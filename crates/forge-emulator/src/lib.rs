@@ -23,6 +23,7 @@ pub mod fixture;
 mod process;
 mod ratelimit;
 mod routes;
+pub mod secrets;
 mod state;
 pub mod synth;
 
@@ -68,6 +69,10 @@ pub struct EmulatorConfig {
     /// and however starts of other variants interleave. Run ids are not reproducible (they come
     /// from a clock-seeded generator). Default [`DEFAULT_SEED`].
     pub seed: u64,
+    /// Store the input fields a build's input schema marks `isSecret` encrypted, and give the
+    /// run's process the private key (`APIFY_INPUT_SECRETS_PRIVATE_KEY_FILE` and
+    /// `_PASSPHRASE`), as the platform does: see [`secrets`]. Default true.
+    pub encrypt_secret_inputs: bool,
 }
 
 /// [`EmulatorConfig::seed`] by default.
@@ -83,6 +88,7 @@ impl Default for EmulatorConfig {
             extra_env: Vec::new(),
             run_token_default_storages: false,
             seed: DEFAULT_SEED,
+            encrypt_secret_inputs: true,
         }
     }
 }

@@ -52,6 +52,9 @@ pub(crate) struct Launch {
     pub pricing_info: Option<Value>,
     /// The run token (a secret: never logged).
     pub token: String,
+    /// The input-secrets private key and passphrase, when the run's INPUT holds values the
+    /// emulator encrypted (secrets: never logged). See [`crate::secrets`].
+    pub input_secrets_env: Vec<(&'static str, String)>,
     pub command: Option<Vec<String>>,
     pub behavior: Behavior,
     /// The memory `behavior.cpu_share` scales from: the Actor's `defaultRunOptions.memoryMbytes`
@@ -70,6 +73,11 @@ pub(crate) fn create_run(
     content_type: Option<&str>,
     input: Bytes,
 ) -> ApiResult<Launch> {
+    // Secret inputs: the key pair is made (once per process) before the state lock is taken.
+    let secret_input = input_with_secrets(app, ai, content_type, &input);
+    if secret_input.is_some() {
+        crate::secrets::emulator_key().map_err(internal_error)?;
+    }
     let mut st = app.write();
     let actor = &st.actors[ai];
     let dro = actor
@@ -119,6 +127,15 @@ pub(crate) fn create_run(
             );
             return Err(ApiError::bad_request("unknown-build-tag", message));
         }
+    };
+    // As the platform stores it: the picked build's `isSecret` fields encrypted.
+    let (input, input_secrets_env) = match (
+        secret_input,
+        st.pick_build(ai, &build_spec)
+            .and_then(crate::secrets::build_input_schema),
+    ) {
+        (Some(value), Some(schema)) => encrypt_secret_input(value, &schema, input)?,
+        _ => (input, Vec::new()),
     };
     let actor_id = actor.id.clone();
     let actor_name = actor.name.clone();
@@ -308,11 +325,66 @@ pub(crate) fn create_run(
         max_items,
         pricing_info,
         token,
+        input_secrets_env,
         command,
         behavior,
         reference_memory_mb,
         sim_seed,
     })
+}
+
+/// `input` as JSON when the platform would encrypt part of it: a JSON object with a plain
+/// value in a field that some build of actor `ai` marks `isSecret`.
+fn input_with_secrets(
+    app: &App,
+    ai: usize,
+    content_type: Option<&str>,
+    input: &[u8],
+) -> Option<Value> {
+    let is_json = content_type.is_none_or(|t| {
+        t.trim_start()
+            .to_ascii_lowercase()
+            .starts_with("application/json")
+    });
+    if !app.config.encrypt_secret_inputs || input.is_empty() || !is_json {
+        return None;
+    }
+    let value: Value = serde_json::from_slice(input)
+        .ok()
+        .filter(Value::is_object)?;
+    let st = app.read();
+    st.actors
+        .get(ai)?
+        .builds
+        .iter()
+        .filter_map(crate::secrets::build_input_schema)
+        .any(|schema| crate::secrets::needs_encryption(&value, &schema))
+        .then_some(value)
+}
+
+/// The INPUT record's bytes with the secret fields of `schema` encrypted, and the environment
+/// that lets the run decrypt them (empty when nothing needed encrypting: `raw` is kept as is).
+fn encrypt_secret_input(
+    mut value: Value,
+    schema: &Value,
+    raw: Bytes,
+) -> ApiResult<(Bytes, Vec<(&'static str, String)>)> {
+    let key = crate::secrets::emulator_key().map_err(internal_error)?;
+    let done = crate::secrets::encrypt_input_secrets(&mut value, schema, key.public_key())
+        .map_err(|message| ApiError::bad_request("invalid-input", message))?;
+    if done.is_empty() {
+        return Ok((raw, Vec::new()));
+    }
+    let bytes = serde_json::to_vec(&value).map_err(|e| internal_error(e.to_string()))?;
+    Ok((Bytes::from(bytes), key.env().to_vec()))
+}
+
+fn internal_error(message: String) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        "internal-error",
+        message,
+    )
 }
 
 /// The seed of a simulated run: a hash of the emulator's seed ([`crate::EmulatorConfig::seed`]),
@@ -556,6 +628,7 @@ fn platform_env(app: &App, l: &Launch) -> Vec<(String, String)> {
         env.push(("APIFY_ACTOR_PRICING_INFO", p.to_string()));
         env.push(("APIFY_CHARGED_ACTOR_EVENT_COUNTS", "{}".into()));
     }
+    env.extend(l.input_secrets_env.iter().cloned());
     let mut out: Vec<(String, String)> = env.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
     out.extend(app.config.extra_env.iter().cloned());
     out

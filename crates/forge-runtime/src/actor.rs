@@ -204,7 +204,7 @@ async fn run_inner<T: Tool>(
     };
 
     // Input first: a bad input stops here, before any call about the fleet.
-    let raw_input = match (&options.input_file, flow) {
+    let mut raw_input = match (&options.input_file, flow) {
         (Some(path), _) => read_local_json(path)?
             .ok_or_else(|| RuntimeError::Other(format!("{} not found", path.display())))?,
         (None, _) => storage
@@ -212,7 +212,11 @@ async fn run_inner<T: Tool>(
             .await?
             .unwrap_or(Value::Null),
     };
-    let input = schema.resolve(Some(&raw_input))?;
+    // `isSecret` fields arrive encrypted on the platform; plain values (the CLI flow) stay.
+    let secrets = crate::secrets::decrypt_with_env_key(&mut raw_input, T::INPUT_SCHEMA)?;
+    let input = schema
+        .resolve(Some(&raw_input))
+        .map_err(|e| secrets.redact(e))?;
     let scope = crate::source::snapshot_scope(&input);
 
     let token = token.ok_or_else(|| {

@@ -22,6 +22,7 @@ pub mod error;
 pub mod notify;
 pub mod owned;
 pub mod progress;
+pub mod secrets;
 pub mod source;
 pub mod storage;
 pub mod transport;
