@@ -18,7 +18,7 @@
 //! * and each Actor binary, started as the image would start it but with an empty environment
 //!   (only `PATH`), exits non-zero within seconds with a message that names what is missing
 //!   (`APIFY_TOKEN`, the input field, `ACTOR_DEFAULT_KEY_VALUE_STORE_ID`) and no panic. The
-//!   binaries are built in debug here (`cargo build -p <tool>...`, quick on a built workspace).
+//!   binaries are each Actor's own main.rs, built in debug by this test package.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -587,36 +587,11 @@ async fn start(binary: &Path, env: &[(&str, &str)]) -> Start {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_actor_binary_started_in_an_empty_environment_says_what_is_missing() {
     let tools: Vec<String> = actor_dirs().into_iter().map(|(t, _)| t).collect();
-    let metadata = cargo_metadata();
-    let target = PathBuf::from(
-        metadata["target_directory"]
-            .as_str()
-            .expect("target_directory"),
-    );
-
-    // The binaries exactly as the image builds them (one per package), in the debug profile.
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let began = Instant::now();
-    let mut build = Command::new(cargo);
-    build.arg("build").current_dir(workspace_root());
-    for tool in &tools {
-        build.args(["-p", tool, "--bin", tool]);
-    }
-    let out = build.output().expect("cargo build runs");
-    assert!(
-        out.status.success(),
-        "cargo build of the Actor binaries failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    eprintln!(
-        "built {} Actor binaries in {:.1?}",
-        tools.len(),
-        began.elapsed()
-    );
-
+    // Each Actor's own main.rs, built by this test package (see tests/Cargo.toml): the code
+    // the image runs, in the debug profile.
     let mut failures = Vec::new();
     for tool in &tools {
-        let binary = target.join("debug").join(tool);
+        let binary = PathBuf::from(actor_binary(tool));
         // (environment, what the message must name, the exit code)
         let input_needs_actor = tool == "release-gate";
         let cases: [Case; 3] = [
@@ -664,4 +639,19 @@ async fn each_actor_binary_started_in_an_empty_environment_says_what_is_missing(
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The test package's build of an Actor's main.rs (tests/Cargo.toml declares one per Actor;
+/// a new Actor without one fails here).
+fn actor_binary(tool: &str) -> &'static str {
+    match tool {
+        "fleet-analytics" => env!("CARGO_BIN_EXE_actor-fleet-analytics"),
+        "schema-validator" => env!("CARGO_BIN_EXE_actor-schema-validator"),
+        "release-gate" => env!("CARGO_BIN_EXE_actor-release-gate"),
+        "cost-watchdog" => env!("CARGO_BIN_EXE_actor-cost-watchdog"),
+        "quality-monitor" => env!("CARGO_BIN_EXE_actor-quality-monitor"),
+        "ab-tester" => env!("CARGO_BIN_EXE_actor-ab-tester"),
+        "compliance-scanner" => env!("CARGO_BIN_EXE_actor-compliance-scanner"),
+        other => panic!("tests/Cargo.toml declares no [[bin]] actor-{other}: add one"),
+    }
 }
