@@ -430,9 +430,7 @@ pub fn summary(r: &DemoResult) -> String {
                     .collect();
                 let grades = &f["healthScore"]["grades"];
                 line(format!(
-                    "  Fleet Health Score {} / 100, grade {} (components: {}; actors by grade: A {} B {} C {} D {} F {}); projected ${}/month; decision {}",
-                    f["healthScore"]["score"],
-                    f["healthScore"]["grade"].as_str().unwrap_or("-"),
+                    "  health by component: {} (- = not checked); actors by grade: A {} B {} C {} D {} F {}; projected ${}/month; decision {}",
                     components.join(", "),
                     grades["A"], grades["B"], grades["C"], grades["D"], grades["F"],
                     f["projectedMonthlyUsd"],
