@@ -197,3 +197,31 @@ pub async fn webhook_receiver(path: &str) -> (String, Seen) {
     });
     (url, seen)
 }
+
+/// Runs fleet-analytics on the platform (`run-sync-get-dataset-items`, a process of the
+/// emulator) and returns the OUTPUT its run stored.
+pub async fn orchestrate(
+    emulator: &Emulator,
+    token: &secrecy::SecretString,
+    input: &Value,
+) -> Value {
+    forge_runtime::owned::run_sync_get_dataset_items(
+        &emulator.base_url(),
+        token,
+        "apifyforge/fleet-analytics",
+        input,
+    )
+    .await
+    .expect("fleet-analytics succeeds");
+    last_record(emulator, "fleet-analytics", "OUTPUT")
+}
+
+/// A JSON record of the newest run of `tool`.
+pub fn last_record(emulator: &Emulator, tool: &str, key: &str) -> Value {
+    let run = emulator.runs_of(tool).into_iter().last().expect("a run");
+    let store = run["defaultKeyValueStoreId"].as_str().expect("a store");
+    let (_, bytes) = emulator
+        .kv_record(store, key)
+        .unwrap_or_else(|| panic!("the {tool} run stored no {key}"));
+    serde_json::from_slice(&bytes).expect("a JSON record")
+}

@@ -2,10 +2,8 @@
 //! Apify runs, reads the SIGNALS of the runs it started, and merges everything into one
 //! Action Plan; a specialist that cannot run degrades its section, not the run.
 
-use forge_emulator::Permissions;
-use forge_runtime::owned::run_sync_get_dataset_items;
 use forge_tests::*;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_apifyforge-e2e");
@@ -13,29 +11,14 @@ const BIN: &str = env!("CARGO_BIN_EXE_apifyforge-e2e");
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn specialists_run_as_their_own_runs_and_merge_into_one_plan() {
     let (fixture, truth) = fleet(42, 40);
-    let token = SecretString::from(
-        fixture
-            .tokens
-            .iter()
-            .find(|t| t.permissions == Permissions::all_scoped())
-            .unwrap()
-            .token
-            .clone(),
-    );
+    let token = apifyforge::demo::scoped_token(&fixture).unwrap();
     let emulator = start(fixture, BIN).await;
     let input = json!({
         "asOf": "2026-11-23T00:00:00Z",
         "specialists": ["cost-watchdog", "quality-monitor", "compliance-scanner"],
         "specialistsOwner": "apifyforge"
     });
-    run_sync_get_dataset_items(
-        &emulator.base_url(),
-        &token,
-        "apifyforge/fleet-analytics",
-        &input,
-    )
-    .await
-    .expect("fleet-analytics succeeds");
+    let output = orchestrate(&emulator, &token, &input).await;
     for tool in ["cost-watchdog", "quality-monitor", "compliance-scanner"] {
         assert_eq!(
             emulator.runs_of(tool).len(),
@@ -43,14 +26,6 @@ async fn specialists_run_as_their_own_runs_and_merge_into_one_plan() {
             "{tool} ran once, as its own run"
         );
     }
-    let run = emulator
-        .runs_of("fleet-analytics")
-        .into_iter()
-        .last()
-        .unwrap();
-    let store = run["defaultKeyValueStoreId"].as_str().unwrap().to_string();
-    let output: Value =
-        serde_json::from_slice(&emulator.kv_record(&store, "OUTPUT").unwrap().1).unwrap();
     let violations =
         contract_violations("actors/fleet-analytics/schemas/output.schema.json", &output);
     assert!(violations.is_empty(), "{violations:#?}");
@@ -104,30 +79,14 @@ async fn specialists_run_as_their_own_runs_and_merge_into_one_plan() {
     assert_eq!(items[0]["cause"], "compliance", "{}", items[0]);
 
     // The plan is kept in the SNAPSHOT: next week's "what changed" is computed against it.
-    let snapshot: Value =
-        serde_json::from_slice(&emulator.kv_record(&store, "SNAPSHOT").unwrap().1).unwrap();
+    let snapshot = last_record(&emulator, "fleet-analytics", "SNAPSHOT");
     assert_eq!(
         snapshot["actionPlan"].as_array().unwrap().len(),
         items.len()
     );
 
     // Next week, nothing changed: nothing new, nothing resolved, stable keys.
-    run_sync_get_dataset_items(
-        &emulator.base_url(),
-        &token,
-        "apifyforge/fleet-analytics",
-        &input,
-    )
-    .await
-    .expect("the second run succeeds");
-    let run = emulator
-        .runs_of("fleet-analytics")
-        .into_iter()
-        .last()
-        .unwrap();
-    let store = run["defaultKeyValueStoreId"].as_str().unwrap().to_string();
-    let again: Value =
-        serde_json::from_slice(&emulator.kv_record(&store, "OUTPUT").unwrap().1).unwrap();
+    let again = orchestrate(&emulator, &token, &input).await;
     let changes = &again["actionPlan"]["changes"];
     assert!(changes["new"].as_array().unwrap().is_empty(), "{changes}");
     assert!(
@@ -175,22 +134,7 @@ async fn specialists_run_as_their_own_runs_and_merge_into_one_plan() {
         "specialists": ["cost-watchdog"],
         "specialistsOwner": "nobody"
     });
-    run_sync_get_dataset_items(
-        &emulator.base_url(),
-        &token,
-        "apifyforge/fleet-analytics",
-        &input,
-    )
-    .await
-    .expect("fleet-analytics still succeeds");
-    let run = emulator
-        .runs_of("fleet-analytics")
-        .into_iter()
-        .last()
-        .unwrap();
-    let store = run["defaultKeyValueStoreId"].as_str().unwrap().to_string();
-    let output: Value =
-        serde_json::from_slice(&emulator.kv_record(&store, "OUTPUT").unwrap().1).unwrap();
+    let output = orchestrate(&emulator, &token, &input).await;
     let degraded = output["actionPlan"]["degraded"].as_array().unwrap();
     assert_eq!(degraded.len(), 1);
     assert_eq!(degraded[0]["tool"], "cost-watchdog");

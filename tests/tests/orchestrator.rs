@@ -2,7 +2,6 @@
 //! `run-sync` and start-and-wait calls, a specialist killed mid-run, acknowledgements kept by
 //! an earlier run with an expiry, and signal IDs that stay the same from run to run.
 
-use forge_emulator::Emulator;
 use forge_runtime::owned::run_sync_get_dataset_items;
 use forge_tests::*;
 use secrecy::{ExposeSecret, SecretString};
@@ -13,25 +12,6 @@ const BIN: &str = env!("CARGO_BIN_EXE_apifyforge-e2e");
 
 fn scoped(fixture: &forge_emulator::Fixture) -> SecretString {
     apifyforge::demo::scoped_token(fixture).expect("the fixture has a scoped token")
-}
-
-/// Runs fleet-analytics on the platform and returns its OUTPUT.
-async fn orchestrate(emulator: &Emulator, token: &SecretString, input: &Value) -> Value {
-    run_sync_get_dataset_items(
-        &emulator.base_url(),
-        token,
-        "apifyforge/fleet-analytics",
-        input,
-    )
-    .await
-    .expect("fleet-analytics succeeds");
-    last_record(emulator, "fleet-analytics", "OUTPUT")
-}
-
-fn last_record(emulator: &Emulator, tool: &str, key: &str) -> Value {
-    let run = emulator.runs_of(tool).into_iter().last().unwrap();
-    let store = run["defaultKeyValueStoreId"].as_str().unwrap();
-    serde_json::from_slice(&emulator.kv_record(store, key).unwrap().1).unwrap()
 }
 
 /// OUTPUT without what differs between the flows by nature: run ids and Console links.
