@@ -5,5 +5,6 @@
 pub mod audit;
 pub mod demo;
 pub mod detection;
+pub mod reliability;
 pub mod tools;
 pub mod ui;

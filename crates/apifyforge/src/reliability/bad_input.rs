@@ -1,0 +1,11 @@
+//! Reliability suite: bad_input (see [`super`]).
+
+use super::{Harness, Section};
+
+pub async fn run(h: &Harness) -> anyhow::Result<Section> {
+    let _ = h;
+    Ok(Section {
+        title: "bad_input".into(),
+        ..Section::default()
+    })
+}

@@ -1,0 +1,11 @@
+//! Reliability suite: migration (see [`super`]).
+
+use super::{Harness, Section};
+
+pub async fn run(h: &Harness) -> anyhow::Result<Section> {
+    let _ = h;
+    Ok(Section {
+        title: "migration".into(),
+        ..Section::default()
+    })
+}

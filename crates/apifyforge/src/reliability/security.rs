@@ -1,0 +1,11 @@
+//! Reliability suite: security (see [`super`]).
+
+use super::{Harness, Section};
+
+pub async fn run(h: &Harness) -> anyhow::Result<Section> {
+    let _ = h;
+    Ok(Section {
+        title: "security".into(),
+        ..Section::default()
+    })
+}
