@@ -8,8 +8,10 @@ use forge_core::input::{FieldError, InputError};
 use forge_core::model::{ActorInfo, JobStatus, RunRecord};
 use forge_core::signal::signals_record;
 use forge_runtime::actor::{parse_input, to_json};
-use forge_runtime::owned::{dataset_items, start_run_with, wait_for_run, StartOptions};
-use forge_runtime::source::FleetSource;
+use forge_runtime::charging::Charge;
+use forge_runtime::owned::{dataset_items, wait_for_run, StartOptions};
+use forge_runtime::resume::Resume;
+use forge_runtime::source::{FleetSource, ReadCounts};
 use forge_runtime::{Context, Emission, Permission, RuntimeError, Tool};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -65,6 +67,9 @@ impl Tool for AbTester {
         Permission::StoragesRead,
         Permission::StoragesWrite,
     ];
+    /// An experiment asked for without Actors: Run is refused, naming it.
+    const OPTIONAL_PERMISSIONS: &'static [(Permission, &'static str)] =
+        &[(Permission::ActorsRun, "experiment mode")];
 
     async fn run(
         &self,
@@ -72,26 +77,25 @@ impl Tool for AbTester {
         input: Value,
         _previous: Option<Value>,
     ) -> Result<Emission, RuntimeError> {
-        let input: AbInput = parse_input(input)?;
+        let (input, (name_a, name_b)) = check_input(&input)?;
         let as_of = input.as_of.unwrap_or(ctx.now);
         let source = &ctx.source;
-        let resolve = |v: &Variant| v.actor.clone().or_else(|| input.actor.clone());
-        let (Some(name_a), Some(name_b)) = (resolve(&input.variant_a), resolve(&input.variant_b))
-        else {
-            return Err(field_error(
-                "actor",
-                "name the actor to test (or variantA.actor and variantB.actor)",
-            ));
-        };
         let actor_a = find_actor(source, &name_a, "variantA.actor").await?;
         let actor_b = find_actor(source, &name_b, "variantB.actor").await?;
-        let evidence = if input.mode == "experiment" {
-            experiment(source, &input, as_of, (&actor_a, &actor_b)).await?
+        let (evidence, counts) = if input.mode == "experiment" {
+            let e = experiment(source, &ctx.resume, &input, as_of, (&actor_a, &actor_b)).await?;
+            (e, None)
         } else {
-            history(source, &input, as_of, (&actor_a, &actor_b)).await?
+            let (e, counts) = history(source, &input, as_of, (&actor_a, &actor_b)).await?;
+            (e, Some(counts))
         };
         let findings = ab::analyze(&input.config, &evidence);
-        let output = to_json(&findings.output)?;
+        let mut output = to_json(&findings.output)?;
+        // History reads run lists: items that could not be read are reported, not fatal.
+        if let Some(c) = counts {
+            output["collection"] =
+                serde_json::json!({"runsRead": c.read, "malformedRuns": c.malformed});
+        }
         Ok(Emission {
             signals: signals_record(
                 ab::TOOL,
@@ -99,11 +103,36 @@ impl Tool for AbTester {
                 &findings.output.acknowledged,
             ),
             snapshot: None,
+            // One `comparison` event: every metric row is part of the one verdict.
+            charges: Charge::whole("comparison", findings.rows.len()),
             rows: findings.rows,
             status: output["summary"].as_str().unwrap_or_default().to_string(),
             cli_exit_code: 0,
             output,
         })
+    }
+}
+
+/// Every check of the input that needs no request (`run` calls it first): the typed parse
+/// and the actor of each variant. Returns the input and the two actor names.
+pub fn check_input(input: &Value) -> Result<(AbInput, (String, String)), RuntimeError> {
+    let input: AbInput = parse_input(input.clone())?;
+    let resolve = |v: &Variant| v.actor.clone().or_else(|| input.actor.clone());
+    match (resolve(&input.variant_a), resolve(&input.variant_b)) {
+        (Some(name_a), Some(name_b)) => Ok((input, (name_a, name_b))),
+        (None, None) => Err(field_error(
+            "actor",
+            "name the actor to test (or variantA.actor and variantB.actor)",
+        )),
+        // Named by the variant that has no actor: that is the field to fill.
+        (a, _) => Err(field_error(
+            if a.is_none() {
+                "variantA.actor"
+            } else {
+                "variantB.actor"
+            },
+            "no actor to test: name it here, or in `actor` for both variants",
+        )),
     }
 }
 
@@ -150,19 +179,21 @@ async fn history(
     input: &AbInput,
     as_of: DateTime<Utc>,
     (actor_a, actor_b): (&ActorInfo, &ActorInfo),
-) -> Result<AbEvidence, RuntimeError> {
+) -> Result<(AbEvidence, ReadCounts), RuntimeError> {
     let start = as_of - Duration::days(input.window_days.clamp(1, 365) as i64);
     let mut runs_a = Vec::new();
-    source
+    let mut counts = source
         .for_each_run(&actor_a.id, start, as_of, |r| runs_a.push(r))
         .await?;
     let runs_b = if actor_b.id == actor_a.id {
         runs_a.clone()
     } else {
         let mut v = Vec::new();
-        source
+        let more = source
             .for_each_run(&actor_b.id, start, as_of, |r| v.push(r))
             .await?;
+        counts.read += more.read;
+        counts.malformed += more.malformed;
         v
     };
     let (mut build_a, mut build_b) = (input.variant_a.build.clone(), input.variant_b.build.clone());
@@ -205,13 +236,16 @@ async fn history(
         &runs_b,
     )
     .await?;
-    Ok(AbEvidence {
-        mode: "history".into(),
-        as_of,
-        a: arm_a,
-        b: arm_b,
-        budget: None,
-    })
+    Ok((
+        AbEvidence {
+            mode: "history".into(),
+            as_of,
+            a: arm_a,
+            b: arm_b,
+            budget: None,
+        },
+        counts,
+    ))
 }
 
 async fn history_arm(
@@ -297,32 +331,40 @@ async fn history_arm(
 }
 
 /// Experiment: pairs of runs, A and B in a seeded random order, until the run budget, the
-/// dollar budget (by the worst case of the next pair) or an early decision stops it.
+/// dollar budget (by the worst case of the next pair) or an early decision stops it. Each run
+/// is started under its place in the experiment (`experiment-<n>`) and recorded in this run's
+/// progress, so a migrated ab-tester re-attaches the runs it started and starts none twice.
 async fn experiment(
     source: &FleetSource,
+    resume: &Resume,
     input: &AbInput,
     as_of: DateTime<Utc>,
     (actor_a, actor_b): (&ActorInfo, &ActorInfo),
 ) -> Result<AbEvidence, RuntimeError> {
     let client = &source.client;
     let variants = [(&input.variant_a, actor_a), (&input.variant_b, actor_b)];
+    // Each run's share of the budget caps what it may charge in pay-per-event events (the
+    // platform passes it as ACTOR_MAX_TOTAL_CHARGE_USD), so the worst case below bounds event
+    // costs too, not only compute.
+    let events_cap = (input.max_budget_usd / input.max_runs.max(1) as f64 * 1e6).floor() / 1e6;
     let options: Vec<StartOptions> = variants
         .iter()
         .map(|(v, a)| StartOptions {
             build: v.build.clone(),
             memory_mbytes: v.memory_mbytes,
             timeout_secs: input.run_timeout_secs.or(a.default_timeout_secs),
-            max_total_charge_usd: None,
+            max_total_charge_usd: (events_cap > 0.0).then_some(events_cap),
         })
         .collect();
-    // The most one run can cost: its memory for its whole timeout at the compute-unit price.
+    // The most one run can cost: its memory for its whole timeout at the compute-unit price,
+    // plus the most it may charge in events.
     let worst = variants
         .iter()
         .zip(&options)
         .map(|((_, a), o)| {
             let gb = o.memory_mbytes.or(a.default_memory_mbytes).unwrap_or(1024) as f64 / 1024.0;
             let hours = o.timeout_secs.unwrap_or(3600) as f64 / 3600.0;
-            gb * hours * input.price_per_compute_unit_usd
+            gb * hours * input.price_per_compute_unit_usd + o.max_total_charge_usd.unwrap_or(0.0)
         })
         .fold(0.0, f64::max);
     let mut arms: [Vec<ArmRun>; 2] = [Vec::new(), Vec::new()];
@@ -346,17 +388,26 @@ async fn experiment(
         for &arm in &order {
             let (v, actor) = variants[arm];
             let run_input = v.input.clone().unwrap_or_else(|| json!({}));
-            let run = start_run_with(client, &actor.id, &run_input, &options[arm]).await?;
+            let key = format!("experiment-{started}");
+            let run = resume
+                .start_run(client, &key, &actor.id, &run_input, &options[arm])
+                .await?;
             started += 1;
             pair.push((arm, run));
         }
         for (arm, run) in pair {
             let detail = wait_for_run(client, &run, 60).await?;
-            let items = dataset_items(client, &run)
-                .await
-                .map(|i| i.len() as f64)
-                .ok();
             let Some(d) = detail else { continue };
+            // The run's own count of items written; its items are downloaded only to count
+            // them where the platform does not report it.
+            let items = match d.dataset_writes {
+                Some(n) => Some(n),
+                None if d.status == JobStatus::Succeeded => dataset_items(client, &run)
+                    .await
+                    .map(|i| i.len() as f64)
+                    .ok(),
+                None => None,
+            };
             spent += d.usage_total_usd.unwrap_or(0.0);
             arms[arm].push(ArmRun {
                 status: d.status,

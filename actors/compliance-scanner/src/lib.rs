@@ -8,6 +8,7 @@ use forge_core::analyses::compliance::{self, ActorDocs, ComplianceConfig, Compli
 use forge_core::model::ActorInfo;
 use forge_core::signal::signals_record;
 use forge_runtime::actor::{parse_input, to_json};
+use forge_runtime::charging::Charge;
 use forge_runtime::source::FleetSource;
 use forge_runtime::{Context, Emission, Permission, RuntimeError, Tool};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
@@ -63,6 +64,14 @@ impl Tool for ComplianceScanner {
             },
         );
         let output = to_json(&findings.output)?;
+        // One `actor-scanned` event per actor, paying for its finding rows (an actor without
+        // findings is scanned and charged all the same).
+        let scanned: Vec<(String, u64)> = findings
+            .output
+            .actors
+            .iter()
+            .map(|a| (a.actor_id.clone(), 1))
+            .collect();
         Ok(Emission {
             signals: signals_record(
                 compliance::TOOL,
@@ -70,6 +79,7 @@ impl Tool for ComplianceScanner {
                 &findings.output.acknowledged,
             ),
             snapshot: None,
+            charges: Charge::per_subject("actor-scanned", &scanned, &findings.rows, "actorId"),
             rows: findings.rows,
             status: output["summary"].as_str().unwrap_or_default().to_string(),
             cli_exit_code: 0,

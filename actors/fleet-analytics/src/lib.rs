@@ -17,6 +17,7 @@ use forge_core::analyses::fleet::{self, ActorEvidence, FleetConfig, FleetEvidenc
 use forge_core::input::{FieldError, InputError};
 use forge_core::signal::signals_record;
 use forge_runtime::actor::{parse_input, to_json};
+use forge_runtime::charging::Charge;
 use forge_runtime::notify::{self, NotifyOutcome, NotifyTarget};
 use forge_runtime::source::Sampling;
 use forge_runtime::Flow;
@@ -99,14 +100,16 @@ pub struct FleetAnalytics;
 impl Tool for FleetAnalytics {
     const NAME: &'static str = fleet::TOOL;
     const INPUT_SCHEMA: &'static str = include_str!("../.actor/input_schema.json");
-    /// Actors: Run only to start the specialists the input asks for.
     const PERMISSIONS: &'static [Permission] = &[
         Permission::ActorsRead,
         Permission::ActorsListRuns,
-        Permission::ActorsRun,
         Permission::StoragesRead,
         Permission::StoragesWrite,
     ];
+    /// Actors: Run only to start the specialists the input asks for; without it their
+    /// sections are degraded, naming it, and the fleet report stands.
+    const OPTIONAL_PERMISSIONS: &'static [(Permission, &'static str)] =
+        &[(Permission::ActorsRun, "specialist runs")];
     const KEEPS_SNAPSHOT: bool = true;
 
     async fn run(
@@ -115,7 +118,8 @@ impl Tool for FleetAnalytics {
         input: Value,
         previous: Option<Value>,
     ) -> Result<Emission, RuntimeError> {
-        let mut input: FleetInput = parse_input(input)?;
+        let api_base_url = ctx.source.client.api().api_base_url();
+        let mut input = check_input(&input, ctx.now, api_base_url)?;
         let windows = Windows::new(input.as_of.unwrap_or(ctx.now), input.config.window_days);
         let previous = Previous::from(previous);
         // Acknowledgements: this input over the ones an earlier run kept; expiry is judged
@@ -128,22 +132,7 @@ impl Tool for FleetAnalytics {
         )?;
         input.config.acknowledged_signals = acks.ids();
         // A bad notify target fails the run before any work, like any bad input.
-        let notify = match &input.notify {
-            Some(url) if !url.0.trim().is_empty() => Some(
-                NotifyTarget::parse(
-                    &url.0,
-                    input.notify_format.as_deref(),
-                    ctx.source.client.api().api_base_url(),
-                )
-                .map_err(|e| {
-                    InputError::Invalid(vec![FieldError {
-                        field: "notify".into(),
-                        message: e.to_string(),
-                    }])
-                })?,
-            ),
-            _ => None,
-        };
+        let notify = notify_target(&input, api_base_url)?;
         let calls = plan_calls(&input, &acks.ids(), &[])?;
         let evidence = collect(ctx, &input, windows).await?;
         let calls = if calls.is_empty() {
@@ -238,9 +227,20 @@ impl Tool for FleetAnalytics {
                     summary: findings.output.head.summary.clone(),
                     report_url: report_url(ctx),
                 };
-                let outcome = notify::send_alerts(target, &selection, &context).await;
-                output["notifications"] = notifications(&selection, &outcome);
-                snapshot["alerts"] = to_json(&outcome.state)?;
+                // Once per run: a migrated run resumes with what was delivered, and pages no
+                // one twice.
+                let sent = ctx
+                    .resume
+                    .once("notify", async {
+                        let outcome = notify::send_alerts(target, &selection, &context).await;
+                        Ok(json!({
+                            "notifications": notifications(&selection, &outcome),
+                            "alerts": to_json(&outcome.state)?,
+                        }))
+                    })
+                    .await?;
+                output["notifications"] = sent["notifications"].clone();
+                snapshot["alerts"] = sent["alerts"].clone();
             }
         }
         Ok(Emission {
@@ -251,11 +251,55 @@ impl Tool for FleetAnalytics {
                 .iter()
                 .map(to_json)
                 .collect::<Result<_, _>>()?,
+            // One `actor-analysed` event per actor of the overview (one row each).
+            charges: Charge::per_row("actor-analysed", findings.rows.len()),
             status: findings.output.head.summary.clone(),
             cli_exit_code: 0,
             output,
         })
     }
+}
+
+/// Every check of the input that needs no request, in the order `run` makes them (which
+/// calls it first): the typed parse, the acknowledgements, the notify target and the
+/// specialist calls, each against its specialist's own schema. A bad input fails here, naming
+/// the field, before any call about the fleet; `now` stands for a missing `asOf`.
+pub fn check_input(
+    input: &Value,
+    now: DateTime<Utc>,
+    api_base_url: &str,
+) -> Result<FleetInput, RuntimeError> {
+    let input: FleetInput = parse_input(input.clone())?;
+    let as_of = input.as_of.unwrap_or(now);
+    let acks = acknowledge::resolve(
+        &input.config.acknowledged_signals,
+        &input.unacknowledged_signals,
+        None,
+        as_of,
+    )?;
+    notify_target(&input, api_base_url)?;
+    plan_calls(&input, &acks.ids(), &[])?;
+    Ok(input)
+}
+
+/// The input's notify target, checked (https or loopback, not the API host).
+fn notify_target(
+    input: &FleetInput,
+    api_base_url: &str,
+) -> Result<Option<NotifyTarget>, RuntimeError> {
+    Ok(match &input.notify {
+        Some(url) if !url.0.trim().is_empty() => Some(
+            NotifyTarget::parse(&url.0, input.notify_format.as_deref(), api_base_url).map_err(
+                |e| {
+                    InputError::Invalid(vec![FieldError {
+                        field: "notify".into(),
+                        message: e.to_string(),
+                    }])
+                },
+            )?,
+        ),
+        _ => None,
+    })
 }
 
 /// What this tool's previous SNAPSHOT holds for this run.
@@ -278,7 +322,11 @@ impl Previous {
             plan: part("actionPlan").and_then(|p| serde_json::from_value(p).ok()),
             acks: part("acknowledgements").and_then(|p| serde_json::from_value(p).ok()),
             alerts: part("alerts").and_then(|p| serde_json::from_value(p).ok()),
-            fleet: serde_json::from_value(v).ok(),
+            fleet: serde_json::from_value(v)
+                .map_err(|e| {
+                    tracing::warn!("ignoring the previous SNAPSHOT's trends ({e}): none this run")
+                })
+                .ok(),
         }
     }
 }

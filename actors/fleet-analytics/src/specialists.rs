@@ -10,8 +10,10 @@ use cost_watchdog::CostWatchdog;
 use forge_core::analyses::action_plan::ToolSignals;
 use forge_core::analyses::fanout::{Call, Mode};
 use forge_core::input::{FieldError, InputError, InputSchema};
+use forge_runtime::charging::Charging;
 use forge_runtime::owned::StartOptions;
-use forge_runtime::owned::{record, start_run_with, wait_for_run, RunSyncError, RunSyncOptions};
+use forge_runtime::owned::{record, wait_for_run};
+use forge_runtime::resume::Resume;
 use forge_runtime::source::snapshot_scope;
 use forge_runtime::{Context, Flow, RuntimeError, Tool};
 use futures_util::stream::{self, StreamExt};
@@ -170,8 +172,20 @@ fn finish(
 /// The CLI flow: the same tool code in this process, with the user's token.
 async fn in_process(ctx: &Context, call: &Call) -> (ToolSignals, CallReport) {
     // As run_tool would run it: its own trend state of its scope read and kept locally.
-    async fn one<T: Tool>(tool: &T, ctx: &Context, body: &Value) -> Result<Value, RuntimeError> {
+    async fn one<T: Tool>(tool: &T, parent: &Context, body: &Value) -> Result<Value, RuntimeError> {
         let input = InputSchema::parse(T::INPUT_SCHEMA)?.resolve(Some(body))?;
+        // Its own progress and charges, as its own run would have: two shards' steps of the
+        // same name (`probe-0`) are two steps, and nothing is charged in the CLI flow.
+        let own = Context {
+            flow: parent.flow,
+            source: parent.source.clone(),
+            now: parent.now,
+            local_storage_dir: parent.local_storage_dir.clone(),
+            charging: Charging::recording(),
+            resume: Resume::detached(),
+            lifecycle: parent.lifecycle.clone(),
+        };
+        let ctx = &own;
         let scope = snapshot_scope(&input);
         let previous = match T::KEEPS_SNAPSHOT {
             true => ctx.local_snapshot(T::NAME, &scope)?,
@@ -207,8 +221,12 @@ async fn in_process(ctx: &Context, call: &Call) -> (ToolSignals, CallReport) {
     )
 }
 
-/// The platform flow: `run-sync` for a run that surely fits in the endpoint's 300 s (its
-/// OUTPUT carries the same signals as its SIGNALS record), else start and wait.
+/// The platform flow: each call is a run started under the call's key, its id recorded in this
+/// run's progress before anything else ([`forge_runtime::resume::Resume::start_run`]), then
+/// waited for and its SIGNALS read. A run-sync request would be one request instead of four,
+/// but its run id is unknown until it returns: a migrated orchestrator could neither find the
+/// run again nor avoid starting it twice. A call planned as sync (it surely fits in run-sync's
+/// 300 s) keeps run-sync's bounds: a run timeout of 280 s, waited for up to 300 s.
 async fn on_platform(
     ctx: &Context,
     call: &Call,
@@ -218,43 +236,22 @@ async fn on_platform(
     let client = &ctx.source.client;
     let actor = format!("{owner}~{}", call.tool);
     let mut rep = report(call, "NOT-STARTED");
-    if call.mode == Mode::Sync {
-        // The run's own timeout ends it before the endpoint gives up, so a slow run comes
-        // back as a failed run with its ID rather than as a run we lost track of.
-        let options = RunSyncOptions {
-            timeout_secs: Some(280),
-            ..Default::default()
-        };
-        let outcome = match client.run_sync_output(&actor, &call.input, options).await {
-            Ok(Some(output)) => {
-                rep.status = "SUCCEEDED".into();
-                Ok(output)
-            }
-            Ok(None) => {
-                rep.status = "SUCCEEDED".into();
-                Err("the run succeeded but wrote no OUTPUT".to_string())
-            }
-            Err(RunSyncError::RunFailed { message, run_id }) => {
-                rep.status = "FAILED".into();
-                rep.run_id = run_id;
-                Err(format!("the run did not succeed ({message})"))
-            }
-            Err(RunSyncError::Timeout(m)) => {
-                rep.status = "NOT-FINISHED".into();
-                Err(format!(
-                    "the run did not finish within run-sync's 300 s ({m})"
-                ))
-            }
-            Err(e) => Err(e.to_string()),
-        };
-        rep.console_url = Some(console_url(&actor, rep.run_id.as_deref()));
-        return finish(call, rep, outcome);
-    }
+    let (timeout_secs, wait_secs) = match call.mode {
+        // The run's own timeout ends it before the wait gives up, so a slow run comes back
+        // as a failed run with its ID rather than as a run we lost track of.
+        Mode::Sync => (280, 300),
+        Mode::Async => (wait_secs, wait_secs),
+    };
     let options = StartOptions {
-        timeout_secs: Some(wait_secs),
+        timeout_secs: Some(timeout_secs),
         ..Default::default()
     };
-    let run = match start_run_with(client, &actor, &call.input, &options).await {
+    let key = format!("{}#{}/{}", call.tool, call.shard, call.shards);
+    let run = match ctx
+        .resume
+        .start_run(client, &key, &actor, &call.input, &options)
+        .await
+    {
         Ok(r) => r,
         Err(e) => {
             rep.console_url = Some(console_url(&actor, None));

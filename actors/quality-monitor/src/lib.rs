@@ -11,8 +11,9 @@ use forge_core::analyses::quality::{
 use forge_core::model::{ActorInfo, JobStatus};
 use forge_core::signal::signals_record;
 use forge_runtime::actor::{parse_input, to_json};
-use forge_runtime::owned::{RunSyncError, RunSyncOptions};
-use forge_runtime::source::FleetSource;
+use forge_runtime::charging::Charge;
+use forge_runtime::owned::{dataset_items, wait_for_run, StartOptions};
+use forge_runtime::source::{FleetSource, ReadCounts};
 use forge_runtime::{Context, Emission, Permission, RuntimeError, Tool};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use serde::Deserialize;
@@ -46,6 +47,8 @@ impl Tool for QualityMonitor {
         Permission::StoragesRead,
         Permission::StoragesWrite,
     ];
+    const OPTIONAL_PERMISSIONS: &'static [(Permission, &'static str)] =
+        &[(Permission::ActorsRun, "probes")];
     const KEEPS_SNAPSHOT: bool = true;
 
     async fn run(
@@ -56,22 +59,36 @@ impl Tool for QualityMonitor {
     ) -> Result<Emission, RuntimeError> {
         let input: QualityInput = parse_input(input)?;
         // A snapshot of another shape (an older version) is ignored, not an error.
-        let previous: Option<QualitySnapshot> =
-            previous.and_then(|v| serde_json::from_value(v).ok());
+        let previous: Option<QualitySnapshot> = previous.and_then(|v| {
+            serde_json::from_value(v)
+                .map_err(|e| {
+                    tracing::warn!("ignoring the previous SNAPSHOT ({e}): no trend state this run")
+                })
+                .ok()
+        });
         let windows =
             QualityWindows::new(input.as_of.unwrap_or(ctx.now), input.config.baseline_days);
         let source = &ctx.source;
         let actors = source.selected_actors(&input.actors).await?;
         let sample = input.successful_runs_sampled;
         let min_runs = input.config.min_runs as usize;
-        let per_actor: Vec<QualityActorEvidence> = stream::iter(actors.clone())
+        let collected: Vec<(QualityActorEvidence, ReadCounts)> = stream::iter(actors.clone())
             .map(|actor| collect_actor(source, actor, windows, sample, min_runs))
             .buffered(source.concurrency.max(1))
             .try_collect()
             .await?;
+        // Run list items that could not be read are reported, not fatal.
+        let collection = serde_json::json!({
+            "actors": collected.len(),
+            "runsRead": collected.iter().map(|x| x.1.read).sum::<u64>(),
+            "malformedRuns": collected.iter().map(|x| x.1.malformed).sum::<u64>(),
+        });
+        let per_actor: Vec<QualityActorEvidence> = collected.into_iter().map(|x| x.0).collect();
         let mut probes = Vec::new();
-        for spec in input.probes {
-            probes.push(run_probe(source, &actors, spec).await?);
+        // One at a time, in input order: each probe's charge and run keep their place in the
+        // run's sequence, the same in a migrated run's next process.
+        for (index, spec) in input.probes.into_iter().enumerate() {
+            probes.push(run_probe(ctx, &actors, spec, index).await?);
         }
         let findings = quality::analyze(
             &input.config,
@@ -82,7 +99,8 @@ impl Tool for QualityMonitor {
             },
             previous.as_ref(),
         );
-        let output = to_json(&findings.output)?;
+        let mut output = to_json(&findings.output)?;
+        output["collection"] = collection;
         Ok(Emission {
             signals: signals_record(
                 quality::TOOL,
@@ -90,6 +108,8 @@ impl Tool for QualityMonitor {
                 &findings.output.acknowledged,
             ),
             snapshot: Some(to_json(&findings.snapshot)?),
+            // One `actor-analysed` event per actor (one row each); probes charged as started.
+            charges: Charge::per_row("actor-analysed", findings.rows.len()),
             rows: findings.rows,
             status: output["summary"].as_str().unwrap_or_default().to_string(),
             cli_exit_code: 0,
@@ -104,9 +124,9 @@ async fn collect_actor(
     windows: QualityWindows,
     sample: usize,
     min_runs: usize,
-) -> Result<QualityActorEvidence, RuntimeError> {
+) -> Result<(QualityActorEvidence, ReadCounts), RuntimeError> {
     let mut series = RunSeries::new(windows, sample);
-    source
+    let counts = source
         .for_each_run(&actor.id, windows.range_start(), windows.as_of, |r| {
             series.add(&r)
         })
@@ -122,21 +142,32 @@ async fn collect_actor(
         details_current.extend(source.run_details(&series.sample_current[first..]).await?);
         details_baseline = source.run_details(&series.sample_baseline).await?;
     }
-    Ok(QualityActorEvidence {
-        actor,
-        series,
-        details_current,
-        details_baseline,
-    })
+    Ok((
+        QualityActorEvidence {
+            actor,
+            series,
+            details_current,
+            details_baseline,
+        },
+        counts,
+    ))
 }
 
-/// Runs one probe through run-sync-get-dataset-items: the items read are those of the run
-/// this call started, by construction.
+/// How long a probe run is waited for: run-sync's limit, which probes used to go through.
+const PROBE_WAIT_SECS: u64 = 300;
+
+/// Runs one probe: starts the run under the probe's place in the input (`probe-<n>`, recorded
+/// in this run's progress, so a migrated run re-attaches it instead of starting another),
+/// charges its `probe-run` event, waits for it and reads its items, which are those of the run
+/// this call started, by construction. When the run's maximum total charge cannot pay for it,
+/// the probe is not started, and says so.
 async fn run_probe(
-    source: &FleetSource,
+    ctx: &Context,
     actors: &[ActorInfo],
     spec: ProbeSpec,
+    index: usize,
 ) -> Result<ProbeEvidence, RuntimeError> {
+    let source = &ctx.source;
     let actor = match actors
         .iter()
         .find(|a| spec.actor == a.id || spec.actor == a.name || spec.actor == a.full_name())
@@ -144,16 +175,17 @@ async fn run_probe(
         Some(a) => Some(a.clone()),
         None => source.actor(&spec.actor).await.ok(),
     };
+    let not_run = |error: String| ProbeRun {
+        run_id: None,
+        status: None,
+        items: Vec::new(),
+        duration_secs: None,
+        error: Some(error),
+        dataset_schema: None,
+        console_url: None,
+    };
     let Some(found) = actor.clone() else {
-        let run = ProbeRun {
-            run_id: None,
-            status: None,
-            items: Vec::new(),
-            duration_secs: None,
-            error: Some(format!("no actor {} among yours", spec.actor)),
-            dataset_schema: None,
-            console_url: None,
-        };
+        let run = not_run(format!("no actor {} among yours", spec.actor));
         return Ok(ProbeEvidence { spec, actor, run });
     };
     let dataset_schema = match &found.latest_build_id {
@@ -163,28 +195,66 @@ async fn run_probe(
             .and_then(|d| d.dataset_schema),
         None => None,
     };
-    let started = std::time::Instant::now();
-    let result = source
-        .client
-        .run_sync_get_dataset_items(
-            &found.id,
-            &spec.input,
-            RunSyncOptions {
-                timeout_secs: spec.timeout_secs,
-                memory_mbytes: spec.memory_mbytes,
-            },
-        )
-        .await;
-    let duration_secs = Some(started.elapsed().as_secs_f64());
-    let (status, items, error, run_id) = match result {
-        Ok(items) => (Some(JobStatus::Succeeded), items, None, None),
-        Err(RunSyncError::RunFailed { message, run_id }) => {
-            (Some(JobStatus::Failed), Vec::new(), Some(message), run_id)
+    // Paid for before it starts, charged once it has: a run stopped in between (an abort)
+    // never charges for a probe it did not start.
+    if !ctx.charging.fits_now("probe-run", 1).await {
+        let run = not_run(
+            "not started: the run's maximum total charge (maxTotalChargeUsd) is reached".into(),
+        );
+        return Ok(ProbeEvidence { spec, actor, run });
+    }
+    let options = StartOptions {
+        timeout_secs: spec.timeout_secs,
+        memory_mbytes: spec.memory_mbytes,
+        ..Default::default()
+    };
+    let key = format!("probe-{index}");
+    let (status, items, error, run_id, duration_secs) = match ctx
+        .resume
+        .start_run(&source.client, &key, &found.id, &spec.input, &options)
+        .await
+    {
+        Err(e) => (None, Vec::new(), Some(e.to_string()), None, None),
+        Ok(run) => {
+            ctx.charging.charge("probe-run", 1).await?;
+            let mut detail = None;
+            for _ in 0..PROBE_WAIT_SECS.div_ceil(60) {
+                detail = wait_for_run(&source.client, &run, 60).await?;
+                if detail.as_ref().is_some_and(|d| d.status.is_terminal()) {
+                    break;
+                }
+            }
+            let id = Some(run.run_id().to_string());
+            match detail {
+                Some(d) if d.status == JobStatus::Succeeded => {
+                    let items = dataset_items(&source.client, &run).await?;
+                    (Some(d.status), items, None, id, d.run_time_secs)
+                }
+                Some(d) if d.status.is_terminal() => {
+                    let message = format!(
+                        "Actor run did not succeed (run ID: {}, status: {})",
+                        run.run_id(),
+                        d.status.as_str()
+                    );
+                    (
+                        Some(d.status),
+                        Vec::new(),
+                        Some(message),
+                        id,
+                        d.run_time_secs,
+                    )
+                }
+                _ => (
+                    Some(JobStatus::TimedOut),
+                    Vec::new(),
+                    Some(format!(
+                        "the probe run did not finish within {PROBE_WAIT_SECS} s"
+                    )),
+                    id,
+                    None,
+                ),
+            }
         }
-        Err(RunSyncError::Timeout(message)) => {
-            (Some(JobStatus::TimedOut), Vec::new(), Some(message), None)
-        }
-        Err(e) => (None, Vec::new(), Some(e.to_string()), None),
     };
     let console_url = Some(match &run_id {
         Some(id) => format!("https://console.apify.com/actors/{}/runs/{id}", found.id),

@@ -6,6 +6,7 @@ use forge_core::model::{BuildInfo, JobStatus};
 use forge_core::schema::{DiffConfig, Ignore, Level};
 use forge_core::signal::signals_record;
 use forge_runtime::actor::{parse_input, to_json};
+use forge_runtime::charging::Charge;
 use forge_runtime::{Context, Emission, Permission, RuntimeError, Tool};
 use serde::Deserialize;
 use serde_json::Value;
@@ -149,6 +150,8 @@ impl Tool for ReleaseGate {
         Ok(Emission {
             signals: signals_record(release_gate::TOOL, &findings.output.signals, &[]),
             snapshot: None,
+            // One `gate-decision` event: every finding row is part of the one verdict.
+            charges: Charge::whole("gate-decision", findings.rows.len()),
             rows: findings.rows.clone(),
             status: findings.output.head.summary.clone(),
             cli_exit_code: if findings.output.verdict == Verdict::Block {

@@ -6,6 +6,7 @@ use forge_core::model::JobStatus;
 use forge_core::schema::{DiffConfig, Ignore, Level};
 use forge_core::signal::signals_record;
 use forge_runtime::actor::{parse_input, to_json};
+use forge_runtime::charging::Charge;
 use forge_runtime::{Context, Emission, Permission, RuntimeError, Tool};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use serde::Deserialize;
@@ -88,6 +89,18 @@ impl Tool for SchemaValidator {
                 &findings.output.acknowledged,
             ),
             snapshot: None,
+            // One `build-compared` event per pair of consecutive builds compared: an actor
+            // with one build is linted for free.
+            charges: findings
+                .rows
+                .iter()
+                .enumerate()
+                .map(|(i, row)| Charge {
+                    event: "build-compared".into(),
+                    count: row["buildsChecked"].as_u64().unwrap_or(0).saturating_sub(1),
+                    rows: vec![i],
+                })
+                .collect(),
             rows: findings.rows.clone(),
             status: findings.output.head.summary.clone(),
             cli_exit_code: 0,

@@ -9,7 +9,8 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Records a tool reads or writes in its own (or its specialists') key-value stores.
-pub const OWN_KEYS: &[&str] = &["INPUT", "OUTPUT", "SIGNALS", "SNAPSHOT", "REPORT"];
+/// `STATE` is a run's own progress record (`forge_runtime::resume`), read back after a migration.
+pub const OWN_KEYS: &[&str] = &["INPUT", "OUTPUT", "SIGNALS", "SNAPSHOT", "REPORT", "STATE"];
 
 /// A run started through the API: its JSON and the id of the token that started it.
 pub type StartedRun = (Value, String);
@@ -60,6 +61,11 @@ fn check(
     if e.query.contains("token=") {
         return Some("the token in the URL".into());
     }
+    // Under General resource access: Restricted nothing is readable without a token, so a
+    // request of ours without one is a request that relies on open access.
+    if e.token_id.is_none() {
+        return Some("a request without a valid token".into());
+    }
     let token = e.token_id.as_deref().unwrap_or("");
     let itself = |r: &Run| token == format!("run-token-{}", r.id);
     let started_it = |r: &Run| r.starter == token;
@@ -109,6 +115,66 @@ fn check(
         ["v2", "datasets", id, "items"] => items(by_storage.get(id)),
         ["v2", "actor-runs", id, "dataset", "items"] => items(by_run.get(id)),
         _ => Some("not a permitted request (design §4)".into()),
+    }
+}
+
+/// One audit log measured against the promise: how many requests, how they authenticated,
+/// what they read, and the violations ([`violations`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub requests: usize,
+    /// With a valid token, in the Authorization header or (never, by us) the query.
+    pub authenticated: usize,
+    /// Without a valid token: each would only work under "Anyone with ID can read".
+    pub anonymous: usize,
+    /// With `token` in the query string.
+    pub token_in_query: usize,
+    /// Reads of dataset items, all of runs the reader started (else they are violations).
+    pub dataset_item_reads: usize,
+    /// Reads of key-value records, all of our own keys (else they are violations).
+    pub record_reads: usize,
+    pub violations: Vec<String>,
+}
+
+impl Summary {
+    /// Adds another log's figures to these.
+    pub fn add(&mut self, other: Summary) {
+        self.requests += other.requests;
+        self.authenticated += other.authenticated;
+        self.anonymous += other.anonymous;
+        self.token_in_query += other.token_in_query;
+        self.dataset_item_reads += other.dataset_item_reads;
+        self.record_reads += other.record_reads;
+        self.violations.extend(other.violations);
+    }
+}
+
+/// [`violations`] with the figures around them.
+pub fn summarize(
+    audit: &[AuditEntry],
+    started: &[StartedRun],
+    tool_actor_ids: &BTreeSet<String>,
+) -> Summary {
+    let is_get = |e: &&AuditEntry| e.method == "GET";
+    Summary {
+        requests: audit.len(),
+        authenticated: audit.iter().filter(|e| e.token_id.is_some()).count(),
+        anonymous: audit.iter().filter(|e| e.token_id.is_none()).count(),
+        token_in_query: audit
+            .iter()
+            .filter(|e| e.query.split('&').any(|kv| kv.starts_with("token=")))
+            .count(),
+        dataset_item_reads: audit
+            .iter()
+            .filter(is_get)
+            .filter(|e| e.path.ends_with("/items"))
+            .count(),
+        record_reads: audit
+            .iter()
+            .filter(is_get)
+            .filter(|e| e.path.contains("/records/"))
+            .count(),
+        violations: violations(audit, started, tool_actor_ids),
     }
 }
 
@@ -183,5 +249,11 @@ mod tests {
         let mut leak = entry("GET", "/v2/acts", r1);
         leak.query = "token=REDACTED".into();
         assert_eq!(violations(&[leak], &started, &tools).len(), 1);
+        let mut anonymous = entry("GET", "/v2/datasets/D1/items", r1);
+        anonymous.token_id = None;
+        let summary = summarize(&[anonymous, entry("GET", "/v2/acts", r1)], &started, &tools);
+        assert_eq!((summary.requests, summary.anonymous), (2, 1));
+        assert_eq!(summary.dataset_item_reads, 1);
+        assert_eq!(summary.violations.len(), 1, "{:?}", summary.violations);
     }
 }

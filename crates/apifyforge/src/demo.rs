@@ -59,6 +59,16 @@ pub fn tool_actor_fixture(tool: &str, created_at: DateTime<Utc>) -> ActorFixture
             "versions": [],
             "defaultRunOptions": {"build": "latest", "timeoutSecs": 300, "memoryMbytes": 256},
             "taggedBuilds": {"latest": {"buildId": build_id, "buildNumber": "0.1.1", "finishedAt": created}},
+            // Published pay-per-event at the prices of its pay_per_event.json, so the runs
+            // charge as they would in the Store.
+            "pricingInfos": pay_per_event(tool).map(|events| vec![json!({
+                "pricingModel": "PAY_PER_EVENT",
+                "pricingPerEvent": {"actorChargeEvents": events},
+                "minimalMaxTotalChargeUsd": null,
+                "apifyMarginPercentage": 0.2,
+                "createdAt": created,
+                "startedAt": created,
+            })]).unwrap_or_default(),
         }),
         builds: vec![json!({
             "id": build_id, "actId": id, "userId": "apifyforgePublish",
@@ -71,6 +81,29 @@ pub fn tool_actor_fixture(tool: &str, created_at: DateTime<Utc>) -> ActorFixture
         datasets: Default::default(),
         behavior: None,
     }
+}
+
+/// The events a tool declares in `actors/<tool>/.actor/pay_per_event.json`.
+pub fn pay_per_event(tool: &str) -> Option<Value> {
+    let text = match tool {
+        "fleet-analytics" => {
+            include_str!("../../../actors/fleet-analytics/.actor/pay_per_event.json")
+        }
+        "schema-validator" => {
+            include_str!("../../../actors/schema-validator/.actor/pay_per_event.json")
+        }
+        "release-gate" => include_str!("../../../actors/release-gate/.actor/pay_per_event.json"),
+        "cost-watchdog" => include_str!("../../../actors/cost-watchdog/.actor/pay_per_event.json"),
+        "quality-monitor" => {
+            include_str!("../../../actors/quality-monitor/.actor/pay_per_event.json")
+        }
+        "ab-tester" => include_str!("../../../actors/ab-tester/.actor/pay_per_event.json"),
+        "compliance-scanner" => {
+            include_str!("../../../actors/compliance-scanner/.actor/pay_per_event.json")
+        }
+        _ => return None,
+    };
+    serde_json::from_str(text).ok()
 }
 
 /// Adds the tool actors to a user's fixture.

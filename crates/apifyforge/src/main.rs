@@ -153,6 +153,28 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The reliability and security suite; writes docs/reliability.md.
+    ///
+    /// Runs the real tools under injected API faults, migrations and aborts, bad input,
+    /// missing permissions and load, checks every promise of the data-access model (no token
+    /// anywhere, no foreign dataset read), and writes the figures. Exit code 1 when a promise
+    /// is broken.
+    #[command(after_help = ui::examples(&[
+        ("the full suite, as docs/reliability.md shows it (minutes, release build)", "cargo run --release -p apifyforge -- reliability"),
+        ("the subset CI runs on every change", "apifyforge reliability --fast --out /tmp/reliability.md"),
+        ("one area only", "apifyforge reliability --only faults --only security"),
+    ]))]
+    Reliability {
+        /// The CI subset: fewer rates, cases and actors.
+        #[arg(long)]
+        fast: bool,
+        /// Where to write the document.
+        #[arg(long, default_value = "docs/reliability.md")]
+        out: PathBuf,
+        /// Run only these areas (faults, migration, bad-input, security, load).
+        #[arg(long, value_parser = PossibleValuesParser::new(apifyforge::reliability::AREAS))]
+        only: Vec<String>,
+    },
     /// The local Apify API emulator: serve a fleet, or write one to disk.
     #[command(after_help = ui::examples(&[
         ("serve a synthetic fleet; prints the URL and a token per permission set", "apifyforge emulator serve"),
@@ -247,6 +269,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             })
         }
         Command::Doctor { json } => Ok(doctor(json).await),
+        Command::Reliability { fast, out, only } => reliability(fast, &out, &only).await,
         Command::Actor { tool } => Ok(match tools::run(&tool, None, None).await {
             Some(code) => code,
             None => unknown_tool(&tool).print(),
@@ -450,6 +473,49 @@ async fn doctor(json: bool) -> i32 {
     } else {
         1
     }
+}
+
+async fn reliability(fast: bool, out: &std::path::Path, only: &[String]) -> anyhow::Result<i32> {
+    use apifyforge::reliability::{self, Harness, Machine, Scale};
+    let scale = if fast { Scale::Fast } else { Scale::Full };
+    let exe = std::env::current_exe().context("locating the apifyforge binary")?;
+    let work_dir =
+        std::env::temp_dir().join(format!("apifyforge-reliability-{}", std::process::id()));
+    std::fs::create_dir_all(&work_dir)
+        .with_context(|| format!("creating {}", work_dir.display()))?;
+    let harness = Harness {
+        actor_command: self_command()?,
+        cli_command: vec![exe.display().to_string()],
+        scale,
+        work_dir: work_dir.clone(),
+    };
+    let report = reliability::run_all(&harness, only).await;
+    let _ = std::fs::remove_dir_all(&work_dir);
+    let generated = Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
+    let md = reliability::render_markdown(&report, scale, &Machine::detect(), &generated);
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    std::fs::write(out, &md).with_context(|| format!("writing {}", out.display()))?;
+    let failures: Vec<&String> = report.failures().collect();
+    for s in &report.sections {
+        let figures: Vec<String> = s.headline.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        println!(
+            "{:<28} {:<8} {}",
+            s.title,
+            if s.failures.is_empty() {
+                "passed"
+            } else {
+                "FAILED"
+            },
+            figures.join(", ")
+        );
+    }
+    for f in &failures {
+        println!("broken promise: {f}");
+    }
+    println!("wrote {}", out.display());
+    Ok(if failures.is_empty() { 0 } else { 1 })
 }
 
 /// What to try when a command other than `run` fails.

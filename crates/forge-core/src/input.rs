@@ -74,10 +74,12 @@ impl InputSchema {
                     } else {
                         field
                     },
-                    message: e.to_string(),
+                    message: message_of(&e),
                 }
             })
             .collect();
+        // IDs and names that would change a URL, and fields that would redirect the client.
+        errors.extend(crate::ids::reference_errors(&self.schema, &value));
         if errors.is_empty() {
             Ok(value)
         } else {
@@ -86,6 +88,29 @@ impl InputSchema {
             Err(InputError::Invalid(errors))
         }
     }
+}
+
+/// Past this many characters of JSON a rejected value is described, not quoted: a 1 MB
+/// string would make a 1 MB error that buries the field it is about.
+const MAX_QUOTED_CHARS: usize = 200;
+
+fn message_of(e: &jsonschema::ValidationError<'_>) -> String {
+    let instance = e.instance();
+    let long = match instance.as_ref() {
+        Value::String(s) => s.len() > MAX_QUOTED_CHARS,
+        v @ (Value::Array(_) | Value::Object(_)) => v.to_string().len() > MAX_QUOTED_CHARS,
+        _ => false,
+    };
+    if !long {
+        return e.to_string();
+    }
+    let described = match instance.as_ref() {
+        Value::String(s) => format!("a string of {} characters", s.chars().count()),
+        Value::Array(xs) => format!("an array of {} items", xs.len()),
+        Value::Object(m) => format!("an object of {} properties", m.len()),
+        _ => "the value".into(),
+    };
+    e.masked_with(described).to_string()
 }
 
 /// For a root-level error the field is inside the message: `"x" is a required property`,
@@ -231,6 +256,18 @@ mod tests {
             panic!("expected an invalid input")
         };
         assert_eq!(errors[0].field, "legacy");
+    }
+
+    #[test]
+    fn a_huge_value_is_described_not_quoted() {
+        let s = InputSchema::parse(SCHEMA).unwrap();
+        let huge = "x".repeat(1 << 20);
+        let Err(InputError::Invalid(errors)) = s.resolve(Some(&json!({"windowDays": huge}))) else {
+            panic!("expected an invalid input")
+        };
+        assert_eq!(errors[0].field, "windowDays");
+        assert!(errors[0].message.len() < 200, "{}", errors[0].message);
+        assert!(errors[0].message.contains("1048576 characters"));
     }
 
     #[test]

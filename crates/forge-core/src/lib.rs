@@ -13,6 +13,8 @@
 //! - [`permission`]: the five scoped token permissions and what each one enables.
 //! - [`signal`]: the common currency every tool speaks, and the decision contract of `OUTPUT`.
 //! - [`input`]: Apify input schemas: validation with defaults, errors that name the field.
+//! - [`ids`]: IDs, names, builds and record keys checked by the platform's rules before they
+//!   reach a URL; input fields that would redirect the client refused.
 //! - [`schema`]: breaking changes between two schemas (input, dataset, output) and the input-schema lint.
 //! - [`experiment`]: A/B tests of two actor variants (success rate, relative and log-ratio lift,
 //!   SRM, power, always-valid intervals, the verdict).
@@ -29,6 +31,7 @@ pub mod analyses;
 pub mod changepoint;
 pub mod experiment;
 pub mod histogram;
+pub mod ids;
 pub mod input;
 pub mod model;
 pub mod permission;

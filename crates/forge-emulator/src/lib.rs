@@ -19,7 +19,10 @@
 
 mod auth;
 mod error;
+mod events;
+mod faults;
 pub mod fixture;
+pub mod inspect;
 mod process;
 mod ratelimit;
 mod routes;
@@ -36,6 +39,11 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use error::EmulatorError;
+pub use events::{
+    Migration, ABORTING, EVENTS_PATH_PREFIX, EVENTS_URL_ENV, EVENTS_URL_ENV_LEGACY, MIGRATING,
+    PERSIST_STATE, SYSTEM_INFO,
+};
+pub use faults::{repeatable, FaultKind, FaultPlan, FaultStats, FaultTarget, PermanentFault};
 pub use fixture::{
     ActorFixture, Behavior, BuildBehavior, Fixture, FixtureError, Permission, Permissions, RawJson,
     TokenSpec,
@@ -73,6 +81,19 @@ pub struct EmulatorConfig {
     /// run's process the private key (`APIFY_INPUT_SECRETS_PRIVATE_KEY_FILE` and
     /// `_PASSPHRASE`), as the platform does: see [`secrets`]. Default true.
     pub encrypt_secret_inputs: bool,
+    /// How long a graceful abort (`POST .../abort?gracefully=true`) leaves the process after the
+    /// `aborting` and `persistState` events before killing it (Apify: 30 s). Default 30 s.
+    pub abort_grace: Duration,
+    /// How long a migration with events ([`Migration::Events`]) waits for the process to exit
+    /// after `migrating` and `persistState` before stopping its container. Default 10 s.
+    pub migration_grace: Duration,
+    /// Between SIGTERM and SIGKILL when a migration stops a container. Default 5 s.
+    pub stop_grace: Duration,
+    /// Period of the `systemInfo` event on the events websocket. Default 5 s.
+    pub system_info_interval: Duration,
+    /// Seeded fault injection (429s, 5xx, resets, slow or damaged answers): see [`FaultPlan`].
+    /// Default none.
+    pub faults: Option<FaultPlan>,
 }
 
 /// [`EmulatorConfig::seed`] by default.
@@ -89,6 +110,11 @@ impl Default for EmulatorConfig {
             run_token_default_storages: false,
             seed: DEFAULT_SEED,
             encrypt_secret_inputs: true,
+            abort_grace: Duration::from_secs(30),
+            migration_grace: Duration::from_secs(10),
+            stop_grace: Duration::from_secs(5),
+            system_info_interval: Duration::from_secs(5),
+            faults: None,
         }
     }
 }
@@ -118,6 +144,8 @@ pub(crate) struct Shared {
     pub limiter: ratelimit::RateLimiter,
     pub audit: Mutex<Vec<AuditEntry>>,
     pub shutdown: watch::Sender<bool>,
+    /// The fault plan of `config.faults` and what it did so far.
+    pub faults: Option<faults::Injector>,
 }
 
 /// Cheap handle to the shared state (axum router state).
@@ -145,7 +173,9 @@ impl App {
             .unwrap_or(0);
         let state = state::State::load(fixture, seed)?;
         let (shutdown, _) = watch::channel(false);
+        let faults = config.faults.clone().map(faults::Injector::new);
         Ok(App(Arc::new(Shared {
+            faults,
             config,
             base_url,
             state: RwLock::new(state),
@@ -239,6 +269,15 @@ impl Emulator {
 
     pub fn request_count(&self) -> usize {
         self.app.request_count()
+    }
+
+    /// What the fault plan ([`EmulatorConfig::faults`]) injected so far (all zero without one).
+    pub fn fault_stats(&self) -> FaultStats {
+        self.app
+            .faults
+            .as_ref()
+            .map(faults::Injector::stats)
+            .unwrap_or_default()
     }
 
     /// The current full Run object.

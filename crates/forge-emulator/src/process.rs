@@ -1,5 +1,7 @@
 //! The run lifecycle: creating a run, starting its process (or simulating it from the fixture's
-//! `behavior`), capturing its log, enforcing its timeout, and recording how it finished.
+//! `behavior`), capturing its log, enforcing its timeout, graceful aborts and migrations (the
+//! process restarted with the same environment: see [`crate::events`]), and recording how it
+//! finished.
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -10,9 +12,10 @@ use rand::RngExt;
 use serde_json::{json, Map, Value};
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::Command;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 use crate::error::{ApiError, ApiResult};
+use crate::events::{self, Migration, Usage};
 use crate::fixture::Behavior;
 use crate::routes::Params;
 use crate::state::{iso, Dataset, Items, Kvs, LiveRun, OwnRun, Principal, Record, Status};
@@ -62,6 +65,19 @@ pub(crate) struct Launch {
     pub reference_memory_mb: u64,
     /// Seed of a simulated run's draws (None when a process runs it): see [`sim_seed`].
     pub sim_seed: Option<u64>,
+    /// The run's events websocket URL (holds the run's key: a secret, never logged).
+    pub events_url: String,
+    /// Graceful aborts and migrations of the run, taken by its process task.
+    pub control: Option<mpsc::UnboundedReceiver<Control>>,
+}
+
+/// Requests to a run's process task, besides the kill, abort and timeout it watches itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Control {
+    /// Move the run to another server (`Emulator::migrate_run`).
+    Migrate(Migration),
+    /// `abort?gracefully=true`: `aborting` and `persistState`, then a kill after `abort_grace`.
+    AbortGracefully,
 }
 
 /// Creates a run of actor `ai` (status RUNNING), its default storages and its run token.
@@ -267,18 +283,9 @@ pub(crate) fn create_run(
             }),
         },
     );
-    let (done, _) = watch::channel(false);
-    let (abort, _) = watch::channel(false);
-    let (kill, _) = watch::channel(false);
-    st.live.insert(
-        run_id.clone(),
-        LiveRun {
-            done,
-            abort,
-            kill,
-            has_process: false,
-        },
-    );
+    let (live, control) = LiveRun::new();
+    let events_url = crate::events::url(&app.base_url, &run_id, &live.events.key);
+    st.live.insert(run_id.clone(), live);
     if let Some(stats) = st.actors[ai]
         .actor
         .get_mut("stats")
@@ -330,6 +337,8 @@ pub(crate) fn create_run(
         behavior,
         reference_memory_mb,
         sim_seed,
+        events_url,
+        control: Some(control),
     })
 }
 
@@ -612,6 +621,8 @@ fn platform_env(app: &App, l: &Launch) -> Vec<(String, String)> {
         ("APIFY_USER_ID", l.user_id.clone()),
         ("ACTOR_FULL_NAME", l.full_name.clone()),
         ("ACTOR_PERMISSION_LEVEL", "LIMITED_PERMISSIONS".into()),
+        (events::EVENTS_URL_ENV, l.events_url.clone()),
+        (events::EVENTS_URL_ENV_LEGACY, l.events_url.clone()),
     ];
     if l.timeout_secs > 0 {
         let at = iso(l.started_at + chrono::Duration::seconds(l.timeout_secs as i64));
@@ -634,104 +645,105 @@ fn platform_env(app: &App, l: &Launch) -> Vec<(String, String)> {
     out
 }
 
-async fn run_process(app: App, launch: Launch, argv: Vec<String>) {
+/// Everything a run's process task watches besides its child.
+struct Watch {
+    abort: Option<watch::Receiver<bool>>,
+    kill: Option<watch::Receiver<bool>>,
+    shutdown: watch::Receiver<bool>,
+    control: Option<mpsc::UnboundedReceiver<Control>>,
+    /// When the run times out (fixed at the start: a migration does not extend it).
+    deadline: Option<tokio::time::Instant>,
+}
+
+/// How one process of a run ended.
+enum End {
+    /// The run is over.
+    Finish(Status, Option<i32>),
+    /// A migration stopped the process: start the next one.
+    Restart,
+}
+
+/// Where a process is in its life.
+#[derive(Clone, Copy)]
+enum Phase {
+    Running,
+    /// Migrating: `until` the grace ends, then SIGTERM (`termed` false) or SIGKILL (true).
+    Migrating {
+        until: tokio::time::Instant,
+        termed: bool,
+    },
+    /// A graceful abort: killed at `until` unless it exits first.
+    Aborting {
+        until: tokio::time::Instant,
+    },
+}
+
+/// The run's process task: starts the process, restarts it after each migration with the same
+/// environment, and records how the run ended.
+async fn run_process(app: App, mut launch: Launch, argv: Vec<String>) {
     let run_id = launch.run_id.clone();
-    let mut cmd = Command::new(&argv[0]);
-    cmd.args(&argv[1..]).env_clear();
-    for key in KEPT_ENV {
-        if let Some(v) = std::env::var_os(key) {
-            cmd.env(key, v);
-        }
-    }
-    cmd.envs(platform_env(&app, &launch))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
+    // Computed once: a migrated run's next process gets exactly the same environment.
+    let env = platform_env(&app, &launch);
     let started = Instant::now();
-    let mut child = match cmd.spawn() {
-        Ok(c) => c,
-        Err(e) => {
-            append_log(
-                &app,
-                &run_id,
-                &format!("Cannot start the Actor process {:?}: {e}", argv[0]),
-            );
-            finish_run(&app, &run_id, Status::Failed, None, Some(0.0), None);
-            return;
-        }
-    };
-    let mut pumps = Vec::new();
-    if let Some(out) = child.stdout.take() {
-        pumps.push(tokio::spawn(pump_log(app.clone(), run_id.clone(), out)));
-    }
-    if let Some(err) = child.stderr.take() {
-        pumps.push(tokio::spawn(pump_log(app.clone(), run_id.clone(), err)));
-    }
-    let (mut abort_rx, mut kill_rx, mut shutdown_rx) = {
+    let mut w = {
         let st = app.read();
         let live = st.live.get(&run_id);
-        let abort = live.map(|l| l.abort.subscribe());
-        let kill = live.map(|l| l.kill.subscribe());
-        (abort, kill, app.shutdown.subscribe())
-    };
-    let timeout = async {
-        if launch.timeout_secs > 0 {
-            tokio::time::sleep(Duration::from_secs(launch.timeout_secs)).await;
-        } else {
-            std::future::pending::<()>().await;
+        Watch {
+            abort: live.map(|l| l.abort.subscribe()),
+            kill: live.map(|l| l.kill.subscribe()),
+            shutdown: app.shutdown.subscribe(),
+            control: launch.control.take(),
+            deadline: (launch.timeout_secs > 0)
+                .then(|| tokio::time::Instant::now() + Duration::from_secs(launch.timeout_secs)),
         }
     };
-    let aborted = async {
-        match abort_rx.as_mut() {
-            Some(rx) => {
-                let _ = rx.wait_for(|a| *a).await;
+    let mut usage = Usage::new(launch.memory_mb);
+    let (status, exit_code) = loop {
+        let mut child = match spawn(&argv, &env) {
+            Ok(c) => c,
+            Err(e) => {
+                append_log(
+                    &app,
+                    &run_id,
+                    &format!("Cannot start the Actor process {:?}: {e}", argv[0]),
+                );
+                break (Status::Failed, None);
             }
-            None => std::future::pending::<()>().await,
+        };
+        if let Some(live) = app.write().live.get_mut(&run_id) {
+            live.processes.send_modify(|n| *n += 1);
+            live.migrating = false;
         }
-    };
-    let killed = async {
-        match kill_rx.as_mut() {
-            Some(rx) => {
-                let _ = rx.wait_for(|k| *k).await;
+        let mut pumps = Vec::new();
+        if let Some(out) = child.stdout.take() {
+            pumps.push(tokio::spawn(pump_log(app.clone(), run_id.clone(), out)));
+        }
+        if let Some(err) = child.stderr.take() {
+            pumps.push(tokio::spawn(pump_log(app.clone(), run_id.clone(), err)));
+        }
+        let end = supervise(&app, &run_id, &mut child, &mut w, &mut usage).await;
+        // Let the log pumps drain; a grandchild holding the pipes open must not stall the run.
+        for pump in pumps {
+            let abort = pump.abort_handle();
+            if tokio::time::timeout(Duration::from_millis(500), pump)
+                .await
+                .is_err()
+            {
+                abort.abort();
             }
-            None => std::future::pending::<()>().await,
+        }
+        match end {
+            End::Finish(status, code) => break (status, code),
+            End::Restart => {
+                let count = record_migration(&app, &run_id);
+                append_log(
+                    &app,
+                    &run_id,
+                    &format!("Restarting the run on another server (migration {count})."),
+                );
+            }
         }
     };
-    let (status, exit_code) = tokio::select! {
-        res = child.wait() => exit_outcome(res),
-        _ = killed => {
-            // A real SIGKILL, as when the container dies: the exit is classified like any other.
-            let _ = child.start_kill();
-            let res = child.wait().await;
-            append_log(&app, &run_id, "The Actor process was killed (SIGKILL).");
-            exit_outcome(res)
-        }
-        _ = timeout => {
-            let _ = child.kill().await;
-            append_log(&app, &run_id, "The Actor run timed out and was killed.");
-            (Status::TimedOut, None)
-        }
-        _ = aborted => {
-            let _ = child.kill().await;
-            append_log(&app, &run_id, "The Actor run was aborted.");
-            (Status::Aborted, None)
-        }
-        _ = async { let _ = shutdown_rx.wait_for(|s| *s).await; } => {
-            let _ = child.kill().await;
-            (Status::Aborted, None)
-        }
-    };
-    // Let the log pumps drain; a grandchild holding the pipes open must not stall the finish.
-    for pump in pumps {
-        let abort = pump.abort_handle();
-        if tokio::time::timeout(Duration::from_millis(500), pump)
-            .await
-            .is_err()
-        {
-            abort.abort();
-        }
-    }
     let runtime = started.elapsed().as_secs_f64();
     // The platform's default when the Actor set no terminal message of its own.
     let status_message = match (status, exit_code) {
@@ -751,6 +763,224 @@ async fn run_process(app: App, launch: Launch, argv: Vec<String>) {
             status_message,
         },
     );
+}
+
+/// Starts one process of a run, with only the kept parent variables and the platform's.
+fn spawn(argv: &[String], env: &[(String, String)]) -> std::io::Result<tokio::process::Child> {
+    let Some((program, args)) = argv.split_first() else {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "empty command",
+        ));
+    };
+    let mut cmd = Command::new(program);
+    cmd.args(args).env_clear();
+    for key in KEPT_ENV {
+        if let Some(v) = std::env::var_os(key) {
+            cmd.env(key, v);
+        }
+    }
+    cmd.envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    cmd.spawn()
+}
+
+/// `stats.migrationCount` + 1; the new count.
+fn record_migration(app: &App, run_id: &str) -> u64 {
+    let mut st = app.write();
+    let Some(ri) = st.run_index(run_id) else {
+        return 0;
+    };
+    let mut count = 0;
+    st.update_run(ri, |m| {
+        let stats = obj(m, "stats");
+        count = stats
+            .get("migrationCount")
+            .and_then(Value::as_u64)
+            .unwrap_or(0)
+            + 1;
+        stats.insert("migrationCount".into(), json!(count));
+    });
+    count
+}
+
+/// Waits for a watch flag to turn true; never, without a channel or once its sender is gone.
+async fn flag(rx: &mut Option<watch::Receiver<bool>>) {
+    let set = match rx {
+        Some(rx) => rx.wait_for(|v| *v).await.is_ok(),
+        None => false,
+    };
+    if !set {
+        std::future::pending::<()>().await;
+    }
+}
+
+async fn next_control(rx: &mut Option<mpsc::UnboundedReceiver<Control>>) -> Control {
+    match rx {
+        Some(rx) => match rx.recv().await {
+            Some(c) => c,
+            None => std::future::pending().await,
+        },
+        None => std::future::pending().await,
+    }
+}
+
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Watches one process until it exits or is stopped: exits, kills, timeout, aborts (graceful
+/// or not), migrations, shutdown; sends `systemInfo` meanwhile.
+async fn supervise(
+    app: &App,
+    run_id: &str,
+    child: &mut tokio::process::Child,
+    w: &mut Watch,
+    usage: &mut Usage,
+) -> End {
+    let config = &app.config;
+    let period = config.system_info_interval.max(Duration::from_millis(10));
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut phase = Phase::Running;
+    loop {
+        let phase_end = match phase {
+            Phase::Running => None,
+            Phase::Migrating { until, .. } | Phase::Aborting { until } => Some(until),
+        };
+        tokio::select! {
+            res = child.wait() => {
+                return match phase {
+                    Phase::Running => {
+                        let (status, code) = exit_outcome(res);
+                        End::Finish(status, code)
+                    }
+                    Phase::Migrating { .. } => {
+                        let code = exit_outcome(res).1;
+                        append_log(app, run_id, &format!(
+                            "The Actor process exited (code {}) for the migration.",
+                            code.map_or_else(|| "unknown".to_owned(), |c| c.to_string())
+                        ));
+                        End::Restart
+                    }
+                    Phase::Aborting { .. } => {
+                        append_log(app, run_id, "The Actor run was aborted gracefully.");
+                        End::Finish(Status::Aborted, exit_outcome(res).1)
+                    }
+                };
+            }
+            cmd = next_control(&mut w.control) => match (cmd, phase) {
+                (Control::Migrate(how), Phase::Running) => {
+                    append_log(app, run_id, "Migrating the run to another server");
+                    let now = tokio::time::Instant::now();
+                    phase = match how {
+                        Migration::Events => {
+                            let grace = config.migration_grace;
+                            events::send(app, run_id, events::MIGRATING,
+                                json!({ "timeRemainingSecs": grace.as_secs_f64() }));
+                            events::send(app, run_id, events::PERSIST_STATE,
+                                json!({ "isMigrating": true }));
+                            Phase::Migrating { until: now + grace, termed: false }
+                        }
+                        Migration::Sigterm => {
+                            terminate(app, run_id, child);
+                            Phase::Migrating { until: now + config.stop_grace, termed: true }
+                        }
+                    };
+                }
+                (Control::AbortGracefully, Phase::Running | Phase::Migrating { .. }) => {
+                    append_log(app, run_id, &format!(
+                        "Aborting the run gracefully: it is stopped in {} s.",
+                        config.abort_grace.as_secs_f64()
+                    ));
+                    events::send(app, run_id, events::ABORTING, json!({}));
+                    events::send(app, run_id, events::PERSIST_STATE, json!({ "isMigrating": false }));
+                    phase = Phase::Aborting {
+                        until: tokio::time::Instant::now() + config.abort_grace,
+                    };
+                }
+                // Already migrating or aborting: the request changes nothing.
+                _ => {}
+            },
+            _ = sleep_until(phase_end) => match phase {
+                Phase::Migrating { termed: false, .. } => {
+                    terminate(app, run_id, child);
+                    phase = Phase::Migrating {
+                        until: tokio::time::Instant::now() + config.stop_grace,
+                        termed: true,
+                    };
+                }
+                Phase::Migrating { termed: true, .. } => {
+                    let _ = child.kill().await;
+                    append_log(app, run_id,
+                        "The Actor process did not stop after SIGTERM and was killed (SIGKILL).");
+                    return End::Restart;
+                }
+                Phase::Aborting { .. } => {
+                    let _ = child.kill().await;
+                    append_log(app, run_id, "The Actor run was aborted: force-stopped after the grace period.");
+                    return End::Finish(Status::Aborted, None);
+                }
+                Phase::Running => {}
+            },
+            _ = ticker.tick() => {
+                usage.sample(child.id());
+                events::send(app, run_id, events::SYSTEM_INFO, usage.system_info());
+                let mut st = app.write();
+                if let Some(ri) = st.run_index(run_id) {
+                    st.update_run(ri, |m| usage.write_stats(m));
+                }
+            }
+            _ = flag(&mut w.kill) => {
+                // A real SIGKILL, as when the container dies: the exit is classified like any
+                // other, even in the middle of a migration.
+                let _ = child.start_kill();
+                let res = child.wait().await;
+                append_log(app, run_id, "The Actor process was killed (SIGKILL).");
+                let (status, code) = exit_outcome(res);
+                return End::Finish(status, code);
+            }
+            _ = sleep_until(w.deadline) => {
+                let _ = child.kill().await;
+                append_log(app, run_id, "The Actor run timed out and was killed.");
+                return End::Finish(Status::TimedOut, None);
+            }
+            _ = flag(&mut w.abort) => {
+                let _ = child.kill().await;
+                append_log(app, run_id, "The Actor run was aborted.");
+                return End::Finish(Status::Aborted, None);
+            }
+            _ = async { let _ = w.shutdown.wait_for(|s| *s).await; } => {
+                let _ = child.kill().await;
+                return End::Finish(Status::Aborted, None);
+            }
+        }
+    }
+}
+
+/// SIGTERM, as `docker stop` sends it (on other systems, where there is no SIGTERM, a kill).
+fn terminate(app: &App, run_id: &str, child: &mut tokio::process::Child) {
+    append_log(
+        app,
+        run_id,
+        "Stopping the Actor process (SIGTERM) to move it to another server.",
+    );
+    #[cfg(unix)]
+    if let Some(pid) = child.id().and_then(|p| libc::pid_t::try_from(p).ok()) {
+        // SAFETY: kill(2) takes plain integers; the pid is our own child's, and not yet reaped
+        // (`id()` is None once it is), so it cannot name another process.
+        unsafe {
+            libc::kill(pid, libc::SIGTERM);
+        }
+        return;
+    }
+    let _ = child.start_kill();
 }
 
 /// Status and exit code of an exited process. A signal death reports `128 + signal` (137 for

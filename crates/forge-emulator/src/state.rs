@@ -14,7 +14,7 @@ use rand::{RngExt, SeedableRng};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 use crate::error::EmulatorError;
 use crate::fixture::{Behavior, Fixture, Permissions};
@@ -193,6 +193,33 @@ pub(crate) struct LiveRun {
     pub kill: watch::Sender<bool>,
     /// A real process runs it (abort must kill it); else it was simulated.
     pub has_process: bool,
+    /// Graceful aborts and migrations, for the run's process task.
+    pub control: mpsc::UnboundedSender<crate::process::Control>,
+    /// The run's events websocket: its connections and URL key.
+    pub events: crate::events::RunEvents,
+    /// Processes the run has had so far (1 + migrations); a change closes the websocket
+    /// connections of the previous process.
+    pub processes: watch::Sender<u32>,
+    /// A migration was requested and the next process has not started yet.
+    pub migrating: bool,
+}
+
+impl LiveRun {
+    /// Bookkeeping of a new run, and the receiving end of its `control` channel.
+    pub fn new() -> (LiveRun, mpsc::UnboundedReceiver<crate::process::Control>) {
+        let (control, control_rx) = mpsc::unbounded_channel();
+        let live = LiveRun {
+            done: watch::channel(false).0,
+            abort: watch::channel(false).0,
+            kill: watch::channel(false).0,
+            has_process: false,
+            control,
+            events: crate::events::RunEvents::new(),
+            processes: watch::channel(0).0,
+            migrating: false,
+        };
+        (live, control_rx)
+    }
 }
 
 pub(crate) struct State {
@@ -231,24 +258,37 @@ pub(crate) struct State {
 
 type RunIndex = Vec<(Box<str>, Millis, Status)>;
 
-/// (id, startedAt, status) of each run, in order.
+/// (id, startedAt, status) of each run, in order. A run as a platform bug or a proxy could
+/// return it (no id, a status or startedAt of the wrong type or unreadable) is still served
+/// raw, for clients to cope with: it keeps its place in the fixture's order (indexed at the
+/// time of the run before it), and one without a string id is indexed as `<actor>#<index>`.
 fn index_runs(actor: &str, runs: &[crate::fixture::RawJson]) -> Result<RunIndex, EmulatorError> {
+    let mut previous_ms = 0;
     runs.iter()
-        .map(|raw| {
-            let view: RunIndexView = serde_json::from_str(raw.get()).map_err(|e| {
-                EmulatorError::Fixture(format!("a run of {actor} lacks id/startedAt/status: {e}"))
-            })?;
-            let started = parse_time(&view.started_at).ok_or_else(|| {
-                EmulatorError::Fixture(format!(
-                    "run {} has a bad startedAt {:?}",
-                    view.id, view.started_at
-                ))
-            })?;
-            Ok((
-                view.id.as_ref().into(),
-                started.timestamp_millis(),
-                Status::parse(&view.status),
-            ))
+        .enumerate()
+        .map(|(i, raw)| {
+            let (id, started, status) = match serde_json::from_str::<RunIndexView>(raw.get()) {
+                Ok(view) => (
+                    view.id.into_owned(),
+                    parse_time(&view.started_at),
+                    Status::parse(&view.status),
+                ),
+                Err(_) => {
+                    let v: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
+                    (
+                        v.get("id")
+                            .and_then(Value::as_str)
+                            .map_or_else(|| format!("{actor}#{i}"), str::to_owned),
+                        v.get("startedAt")
+                            .and_then(Value::as_str)
+                            .and_then(parse_time),
+                        Status::parse(str_field(&v, "status")),
+                    )
+                }
+            };
+            let started_ms = started.map_or(previous_ms, |t| t.timestamp_millis());
+            previous_ms = started_ms;
+            Ok((id.into(), started_ms, status))
         })
         .collect()
 }

@@ -75,6 +75,8 @@ pub struct ApiClient {
     /// Kept for the endpoints apify-client lacks (`run-sync`, `run-sync-get-dataset-items`);
     /// it leaves this type only as an Authorization header.
     token: Arc<SecretString>,
+    /// The transport apify-client sends through, for [`ApiClient::get_json`].
+    backend: Arc<ForgeBackend>,
 }
 
 impl std::fmt::Debug for ApiClient {
@@ -89,20 +91,98 @@ impl std::fmt::Debug for ApiClient {
 impl ApiClient {
     pub fn new(token: &SecretString, base_url: &str) -> ApiClient {
         let counters = Arc::new(Counters::default());
+        let backend = Arc::new(ForgeBackend::new(counters.clone()));
         let inner = ApifyClient::builder()
             .token(token.expose_secret())
             .base_url(base_url)
-            .http_backend(Arc::new(ForgeBackend::new(counters.clone())))
+            .http_backend(backend.clone())
             // The defaults (8 retries, doubling timeouts up to 360 s) can hang a run for
             // tens of minutes on a dead API; fail in about a minute instead.
-            .max_retries(4)
-            .min_delay_between_retries(Duration::from_millis(250))
+            // 5 sends with pauses from 250 ms: survives 3 transient faults in a row (see
+            // `transport::MAX_RETRIES`) with one to spare.
+            .max_retries(crate::transport::MAX_RETRIES)
+            .min_delay_between_retries(crate::transport::MIN_RETRY_DELAY)
             .timeout_max(Duration::from_secs(60))
             .build();
         ApiClient {
             inner: Arc::new(inner),
             counters,
             token: Arc::new(token.clone()),
+            backend,
+        }
+    }
+
+    /// `GET <api base>/<path>?<query>` answered as plain JSON (the `data` of Apify's envelope;
+    /// `None` for 404), through the same transport as every request (rate limits, counting,
+    /// the token only in the Authorization header), retried on 429, 5xx and network errors.
+    /// For answers apify-client's typed models refuse whole: one field of the wrong type in
+    /// one item of a page of 1,000 runs fails the page there
+    /// (see [`crate::source::FleetSource::for_each_run`]).
+    pub async fn get_json(
+        &self,
+        op: Operation,
+        path: &[&str],
+        query: &[(&str, String)],
+    ) -> Result<Option<serde_json::Value>, RuntimeError> {
+        use apify_client::http_client::{HttpBackend, HttpMethod, HttpRequest};
+        let api_error = |message: String| RuntimeError::Api {
+            operation: op.what,
+            message,
+        };
+        let mut url = reqwest::Url::parse(self.inner.api_base_url())
+            .map_err(|e| api_error(format!("bad API base URL: {e}")))?;
+        url.path_segments_mut()
+            .map_err(|_| api_error("bad API base URL".into()))?
+            .pop_if_empty()
+            .extend(path);
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        let mut headers = std::collections::HashMap::new();
+        headers.insert(
+            "Authorization".to_string(),
+            format!("Bearer {}", self.token.expose_secret()),
+        );
+        headers.insert("Accept".to_string(), "application/json".to_string());
+        let mut delay = Duration::from_millis(250);
+        let mut attempt = 0;
+        let response = loop {
+            attempt += 1;
+            let request = HttpRequest {
+                method: HttpMethod::Get,
+                url: url.to_string(),
+                headers: headers.clone(),
+                body: None,
+                timeout: Duration::from_secs(60),
+            };
+            let failure = match self.backend.send(request).await {
+                Ok(r) if r.status == 429 || r.status >= 500 => format!("HTTP {}", r.status),
+                Ok(r) => break r,
+                Err(e) => e.to_string(),
+            };
+            if attempt > 4 {
+                return Err(api_error(failure));
+            }
+            tokio::time::sleep(delay).await;
+            delay *= 2;
+        };
+        let body: serde_json::Value =
+            serde_json::from_slice(&response.body).unwrap_or(serde_json::Value::Null);
+        let message = || {
+            body["error"]["message"]
+                .as_str()
+                .map_or_else(|| format!("HTTP {}", response.status), str::to_string)
+        };
+        match response.status {
+            200..=299 if body.is_object() => Ok(Some(body["data"].clone())),
+            200..=299 => Err(api_error("the answer is not JSON".into())),
+            401 => Err(RuntimeError::Unauthorized(message())),
+            403 => Err(RuntimeError::MissingPermission {
+                permission: op.permission,
+                operation: op.what,
+            }),
+            404 => Ok(None),
+            _ => Err(api_error(message())),
         }
     }
 
@@ -166,14 +246,67 @@ pub fn map_error(op: Operation, e: ApifyClientError) -> RuntimeError {
         }
         _ => RuntimeError::Api {
             operation: op.what,
-            message: e.to_string(),
+            message: describe(&e),
         },
+    }
+}
+
+/// A client error in words a status message can carry: a gateway's HTML page becomes its
+/// status, and a retried failure says how many attempts it had.
+fn describe(e: &ApifyClientError) -> String {
+    match e {
+        ApifyClientError::Api(api) if api.error_type.is_none() => {
+            // Not the API's JSON envelope (a proxy's or gateway's page): its markup says
+            // nothing the status does not.
+            let reason = reqwest::StatusCode::from_u16(api.status_code)
+                .ok()
+                .and_then(|s| s.canonical_reason())
+                .unwrap_or("error");
+            format!(
+                "HTTP {} {reason}, without the API's error body (a gateway's answer?), after {} attempt(s)",
+                api.status_code, api.attempt
+            )
+        }
+        ApifyClientError::Api(api) if api.status_code == 429 || api.status_code >= 500 => {
+            format!("{e} (after {} attempts)", api.attempt)
+        }
+        _ => e.to_string(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_gateway_page_becomes_its_status_and_retries_are_counted() {
+        let api = |status: u16, kind: Option<&str>, message: &str| {
+            ApifyClientError::from(apify_client::ApiError {
+                status_code: status,
+                error_type: kind.map(str::to_string),
+                message: message.into(),
+                attempt: 5,
+                http_method: Some("GET".into()),
+                path: Some("/v2/actors".into()),
+                data: None,
+            })
+        };
+        let page = "Unexpected error: <html><head><title>503 Service Unavailable</title>";
+        let text = map_error(ops::LIST_RUNS, api(503, None, page)).to_string();
+        assert!(
+            text.ends_with("failed: HTTP 503 Service Unavailable, without the API's error body (a gateway's answer?), after 5 attempt(s)"),
+            "{text}"
+        );
+        let text = map_error(
+            ops::PUSH_ITEMS,
+            api(500, Some("internal-server-error"), "Internal server error"),
+        )
+        .to_string();
+        assert!(text.contains("status 500"), "{text}");
+        assert!(text.ends_with("(after 5 attempts)"), "{text}");
+        let text = map_error(ops::GET_RUN, api(404, Some("record-not-found"), "x")).to_string();
+        assert!(!text.contains("attempts"), "{text}");
+    }
 
     #[test]
     fn debug_output_never_contains_the_token() {

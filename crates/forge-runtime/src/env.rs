@@ -17,6 +17,14 @@ pub struct RunEnv {
     pub input_key: String,
     pub local_storage_dir: std::path::PathBuf,
     pub max_total_charge_usd: Option<f64>,
+    /// `ACTOR_STARTED_AT`: the run's start, which a migration does not change. On the platform
+    /// it is the run's `now`, so a restarted process analyses the same window.
+    pub started_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// `ACTOR_EVENTS_WEBSOCKET_URL`: the platform's events websocket. A secret like the token
+    /// (the platform may put a key in its path): it is never logged.
+    pub events_websocket_url: Option<SecretString>,
+    /// `APIFY_ACTOR_PRICING_INFO`: the run's pricing, as JSON (pay-per-event prices).
+    pub pricing_info: Option<String>,
 }
 
 pub const DEFAULT_API_BASE_URL: &str = "https://api.apify.com";
@@ -53,7 +61,13 @@ impl RunEnv {
             // Empty or 0 means "no cap", as the SDKs read it.
             max_total_charge_usd: get(&["ACTOR_MAX_TOTAL_CHARGE_USD"])
                 .and_then(|v| v.parse::<f64>().ok())
-                .filter(|v| *v > 0.0),
+                .filter(|v| v.is_finite() && *v > 0.0),
+            started_at: get(&["ACTOR_STARTED_AT", "APIFY_STARTED_AT"])
+                .and_then(|v| chrono::DateTime::parse_from_rfc3339(&v).ok())
+                .map(|t| t.with_timezone(&chrono::Utc)),
+            events_websocket_url: get(&["ACTOR_EVENTS_WEBSOCKET_URL", "APIFY_ACTOR_EVENTS_WS_URL"])
+                .map(SecretString::from),
+            pricing_info: get(&["APIFY_ACTOR_PRICING_INFO"]),
         }
     }
 }
@@ -74,6 +88,11 @@ mod tests {
             ("APIFY_ACTOR_ID", "legacyActor"),
             ("APIFY_DEFAULT_KEY_VALUE_STORE_ID", "kvs1"),
             ("ACTOR_MAX_TOTAL_CHARGE_USD", "0"),
+            ("APIFY_STARTED_AT", "2026-11-23T10:00:00.000Z"),
+            (
+                "APIFY_ACTOR_EVENTS_WS_URL",
+                "ws://127.0.0.1:1/_events/r/k3y",
+            ),
         ]
         .into_iter()
         .collect();
@@ -86,9 +105,16 @@ mod tests {
         assert_eq!(env.input_key, "INPUT");
         assert_eq!(env.max_total_charge_usd, None);
         assert_eq!(env.api_base_url, DEFAULT_API_BASE_URL);
-        assert!(
-            !format!("{env:?}").contains("t0k"),
-            "the token must not show in Debug"
+        assert_eq!(
+            env.started_at.map(|t| t.to_rfc3339()).as_deref(),
+            Some("2026-11-23T10:00:00+00:00")
         );
+        assert_eq!(
+            env.events_websocket_url.as_ref().unwrap().expose_secret(),
+            "ws://127.0.0.1:1/_events/r/k3y"
+        );
+        let debug = format!("{env:?}");
+        assert!(!debug.contains("t0k"), "the token must not show in Debug");
+        assert!(!debug.contains("k3y"), "nor the events websocket's key");
     }
 }

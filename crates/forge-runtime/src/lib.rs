@@ -13,15 +13,23 @@
 //! `Authorization` header ([`transport`] refuses a URL with `token=`), a 403 becomes
 //! [`error::RuntimeError::MissingPermission`] naming the scoped permission, and dataset items
 //! can only be read through an [`owned::OwnedRun`], which only code that started the run holds.
+//!
+//! A run survives the platform's migrations: [`events`] reads the events websocket and
+//! SIGTERM, [`resume`] keeps the run's progress (child runs, charges, rows) in its `STATE`
+//! record so a restarted process resumes, and [`charging`] charges pay-per-event events with
+//! idempotency keys from the run's own sequence, within `ACTOR_MAX_TOTAL_CHARGE_USD`.
 
 pub mod actor;
+pub mod charging;
 pub mod client;
 pub mod doctor;
 pub mod env;
 pub mod error;
+pub mod events;
 pub mod notify;
 pub mod owned;
 pub mod progress;
+pub mod resume;
 pub mod secrets;
 pub mod source;
 pub mod storage;

@@ -23,6 +23,24 @@ impl OwnedRun {
     pub fn default_key_value_store_id(&self) -> &str {
         &self.default_key_value_store_id
     }
+    pub(crate) fn default_dataset_id(&self) -> &str {
+        &self.default_dataset_id
+    }
+
+    /// The handle of a run an earlier process of this same run started, from the run's own
+    /// progress record ([`crate::resume::Resume::start_run`]): the one way back to a run after
+    /// a migration, and as private as [`start_run`] itself.
+    pub(crate) fn reattached(
+        run_id: String,
+        default_dataset_id: String,
+        default_key_value_store_id: String,
+    ) -> OwnedRun {
+        OwnedRun {
+            run_id,
+            default_dataset_id,
+            default_key_value_store_id,
+        }
+    }
 }
 
 /// How to start a run; unset fields are the actor's defaults.
@@ -264,6 +282,14 @@ async fn run_sync(
         endpoint,
         message: e.without_url().to_string(),
     };
+    // Built by hand (apify-client lacks the endpoint), so checked by hand: a reference with
+    // `?`, `#` or `..` would address another endpoint.
+    if let Err(e) = forge_core::ids::check_actor_ref(actor_id) {
+        return Err(RunSyncError::Transport {
+            endpoint,
+            message: format!("refused before sending: the actor reference {e}"),
+        });
+    }
     let url = format!(
         "{}/v2/actors/{}/{endpoint}",
         base_url.trim_end_matches('/').trim_end_matches("/v2"),

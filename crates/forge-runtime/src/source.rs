@@ -13,7 +13,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use forge_core::aggregate::{RunAggregate, Windows};
 use forge_core::model::{ActorInfo, BuildDefinition, BuildInfo, JobStatus, RunDetail, RunRecord};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
-use serde_json::Value;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
 
 /// The API's maximum page size for actor, build and run lists.
 pub const PAGE: i64 = 1000;
@@ -76,7 +77,7 @@ impl FleetSource {
         let mut out = Vec::new();
         let mut offset = 0;
         loop {
-            let page = self
+            let page = match self
                 .client
                 .api()
                 .actors()
@@ -88,11 +89,22 @@ impl FleetSource {
                 })
                 .await
                 .answered()
-                .map_err(|e| map_error(ops::LIST_ACTORS, e))?;
-            let count = page.items.len() as i64;
+            {
+                Ok(page) => LenientPage::whole(page.items, page.total),
+                Err(e) if refused_payload(&e) => {
+                    let query = [
+                        ("my", "1".to_string()),
+                        ("offset", offset.to_string()),
+                        ("limit", PAGE.to_string()),
+                    ];
+                    self.lenient_page(ops::LIST_ACTORS, &["actors"], &query)
+                        .await?
+                }
+                Err(e) => return Err(map_error(ops::LIST_ACTORS, e)),
+            };
             out.extend(page.items.iter().map(actor_info));
-            offset += count;
-            if count == 0 || offset >= page.total {
+            offset += page.count;
+            if page.count == 0 || offset >= page.total {
                 break;
             }
         }
@@ -102,6 +114,21 @@ impl FleetSource {
     /// The owned actors named in `wanted` (IDs, names or `username/name`), or all of them when
     /// it is empty, in a deterministic order whatever order the API lists them in.
     pub async fn selected_actors(&self, wanted: &[String]) -> Result<Vec<ActorInfo>, RuntimeError> {
+        // Refused before the list is even read: such a value is no actor of anyone's.
+        let refused: Vec<forge_core::input::FieldError> = wanted
+            .iter()
+            .enumerate()
+            .filter_map(|(i, w)| {
+                let e = forge_core::ids::check_actor_ref(w).err()?;
+                Some(forge_core::input::FieldError {
+                    field: format!("actors[{i}]"),
+                    message: format!("refused: the value {e}"),
+                })
+            })
+            .collect();
+        if !refused.is_empty() {
+            return Err(forge_core::input::InputError::Invalid(refused).into());
+        }
         let mut actors = self.my_actors().await?;
         if !wanted.is_empty() {
             let is = |w: &String, a: &ActorInfo| w == &a.id || w == &a.name || *w == a.full_name();
@@ -133,7 +160,7 @@ impl FleetSource {
         actor_id: &str,
         limit: i64,
     ) -> Result<Vec<BuildInfo>, RuntimeError> {
-        let page = self
+        let items = match self
             .client
             .api()
             .actor(actor_id)
@@ -145,8 +172,25 @@ impl FleetSource {
             })
             .await
             .answered()
-            .map_err(|e| map_error(ops::LIST_BUILDS, e))?;
-        Ok(page.items.iter().filter_map(build_info).collect())
+        {
+            Ok(page) => page.items,
+            Err(e) if refused_payload(&e) => {
+                let query = [
+                    ("offset", "0".to_string()),
+                    ("limit", limit.to_string()),
+                    ("desc", "1".to_string()),
+                ];
+                self.lenient_page::<Build>(
+                    ops::LIST_BUILDS,
+                    &["actors", actor_id, "builds"],
+                    &query,
+                )
+                .await?
+                .items
+            }
+            Err(e) => return Err(map_error(ops::LIST_BUILDS, e)),
+        };
+        Ok(items.iter().filter_map(build_info).collect())
     }
 
     /// Reads an actor's runs started in `[start, end)`, newest first, a page of 1,000 at a
@@ -162,7 +206,7 @@ impl FleetSource {
         let mut counts = ReadCounts::default();
         let mut offset = 0;
         loop {
-            let page = self
+            let page = match self
                 .client
                 .api()
                 .actor(actor_id)
@@ -181,9 +225,26 @@ impl FleetSource {
                 )
                 .await
                 .answered()
-                .map_err(|e| map_error(ops::LIST_RUNS, e))?;
-            let count = page.items.len() as i64;
-            report(&Progress::RunsRead(page.items.len() as u64));
+            {
+                Ok(page) => LenientPage::whole(page.items, page.total),
+                // One item with a field of the wrong type fails the whole page in
+                // apify-client: read that page item by item instead.
+                Err(e) if refused_payload(&e) => {
+                    let query = [
+                        ("offset", offset.to_string()),
+                        ("limit", PAGE.to_string()),
+                        ("desc", "1".to_string()),
+                        ("startedAfter", iso(start)),
+                        ("startedBefore", iso(end)),
+                    ];
+                    self.lenient_page(ops::LIST_RUNS, &["actors", actor_id, "runs"], &query)
+                        .await?
+                }
+                Err(e) => return Err(map_error(ops::LIST_RUNS, e)),
+            };
+            report(&Progress::RunsRead(page.count as u64));
+            counts.read += page.unreadable;
+            counts.malformed += page.unreadable;
             for run in &page.items {
                 counts.read += 1;
                 match run_record(run) {
@@ -191,8 +252,8 @@ impl FleetSource {
                     None => counts.malformed += 1,
                 }
             }
-            offset += count;
-            if count == 0 || offset >= page.total {
+            offset += page.count;
+            if page.count == 0 || offset >= page.total {
                 break;
             }
         }
@@ -248,13 +309,16 @@ impl FleetSource {
 
     /// One actor, by id or `username~name` (`GET /v2/actors/{id}`).
     pub async fn actor(&self, actor_id: &str) -> Result<ActorInfo, RuntimeError> {
-        self.client
-            .api()
-            .actor(actor_id)
-            .get()
-            .await
-            .answered()
-            .map_err(|e| map_error(ops::GET_ACTOR, e))?
+        checked_actor_ref(actor_id)?;
+        let actor = match self.client.api().actor(actor_id).get().await.answered() {
+            Ok(a) => a,
+            Err(e) if refused_payload(&e) => {
+                self.lenient_object::<Actor>(ops::GET_ACTOR, &["actors", actor_id])
+                    .await?
+            }
+            Err(e) => return Err(map_error(ops::GET_ACTOR, e)),
+        };
+        actor
             .map(|a| actor_info(&a))
             .ok_or_else(|| RuntimeError::NotFound(format!("actor {actor_id}")))
     }
@@ -262,14 +326,15 @@ impl FleetSource {
     /// An actor as the API returns it (`GET /v2/actors/{id}`), for tools that read its
     /// listing fields (title, description, SEO, categories, pricing, permission level).
     pub async fn actor_object(&self, actor_id: &str) -> Result<Option<Value>, RuntimeError> {
-        let actor = self
-            .client
-            .api()
-            .actor(actor_id)
-            .get()
-            .await
-            .answered()
-            .map_err(|e| map_error(ops::GET_ACTOR, e))?;
+        checked_actor_ref(actor_id)?;
+        let actor = match self.client.api().actor(actor_id).get().await.answered() {
+            Ok(a) => a,
+            Err(e) if refused_payload(&e) => {
+                self.lenient_object::<Actor>(ops::GET_ACTOR, &["actors", actor_id])
+                    .await?
+            }
+            Err(e) => return Err(map_error(ops::GET_ACTOR, e)),
+        };
         Ok(actor
             .and_then(|a| serde_json::to_value(a).ok())
             .map(without_code_or_environment))
@@ -278,15 +343,59 @@ impl FleetSource {
     /// A build as the API returns it (`GET /v2/actor-builds/{id}`): README, input schema,
     /// actor definition.
     pub async fn build_object(&self, build_id: &str) -> Result<Option<Value>, RuntimeError> {
-        let build = self
-            .client
-            .api()
-            .build(build_id)
-            .get()
-            .await
-            .answered()
-            .map_err(|e| map_error(ops::GET_BUILD, e))?;
+        let build = self.build(build_id).await?;
         Ok(build.and_then(|b| serde_json::to_value(b).ok()))
+    }
+
+    /// `GET /v2/actor-builds/{id}`, a field of the wrong type dropped rather than fatal.
+    async fn build(&self, build_id: &str) -> Result<Option<Build>, RuntimeError> {
+        match self.client.api().build(build_id).get().await.answered() {
+            Ok(b) => Ok(b),
+            Err(e) if refused_payload(&e) => {
+                self.lenient_object(ops::GET_BUILD, &["actor-builds", build_id])
+                    .await
+            }
+            Err(e) => Err(map_error(ops::GET_BUILD, e)),
+        }
+    }
+
+    /// A page of a list read item by item (see [`lenient_item`]).
+    async fn lenient_page<T: DeserializeOwned>(
+        &self,
+        op: crate::client::Operation,
+        path: &[&str],
+        query: &[(&str, String)],
+    ) -> Result<LenientPage<T>, RuntimeError> {
+        let data = self
+            .client
+            .get_json(op, path, query)
+            .await
+            .answered()?
+            .unwrap_or(Value::Null);
+        let raw = data["items"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+        let items: Vec<T> = raw.iter().filter_map(lenient_item).collect();
+        tracing::warn!(
+            "{}: {} of {} items could not be read as the API documents them; reading the rest",
+            op.what,
+            raw.len() - items.len(),
+            raw.len()
+        );
+        Ok(LenientPage {
+            unreadable: (raw.len() - items.len()) as u64,
+            count: raw.len() as i64,
+            total: data["total"].as_i64().unwrap_or(0),
+            items,
+        })
+    }
+
+    /// One object read leniently (see [`lenient_item`]); `None` for 404 or no object.
+    async fn lenient_object<T: DeserializeOwned>(
+        &self,
+        op: crate::client::Operation,
+        path: &[&str],
+    ) -> Result<Option<T>, RuntimeError> {
+        let data = self.client.get_json(op, path, &[]).await.answered()?;
+        Ok(data.as_ref().and_then(lenient_item))
     }
 
     /// A build with its definitions (`GET /v2/actor-builds/{id}`).
@@ -294,14 +403,7 @@ impl FleetSource {
         &self,
         build_id: &str,
     ) -> Result<Option<BuildDefinition>, RuntimeError> {
-        let build = self
-            .client
-            .api()
-            .build(build_id)
-            .get()
-            .await
-            .answered()
-            .map_err(|e| map_error(ops::GET_BUILD, e))?;
+        let build = self.build(build_id).await?;
         Ok(build.as_ref().and_then(build_definition))
     }
 
@@ -359,14 +461,14 @@ impl FleetSource {
     pub async fn run_details(&self, ids: &[String]) -> Result<Vec<RunDetail>, RuntimeError> {
         let details: Vec<Option<RunDetail>> = stream::iter(ids.iter().cloned())
             .map(|id| async move {
-                let run = self
-                    .client
-                    .api()
-                    .run(&id)
-                    .get()
-                    .await
-                    .answered()
-                    .map_err(|e| map_error(ops::GET_RUN, e))?;
+                let run = match self.client.api().run(&id).get().await.answered() {
+                    Ok(run) => run,
+                    Err(e) if refused_payload(&e) => {
+                        self.lenient_object::<ActorRun>(ops::GET_RUN, &["actor-runs", &id])
+                            .await?
+                    }
+                    Err(e) => return Err(map_error(ops::GET_RUN, e)),
+                };
                 Ok::<_, RuntimeError>(run.as_ref().and_then(run_detail))
             })
             .buffered(self.concurrency.max(1))
@@ -392,17 +494,40 @@ impl FleetSource {
             let Some(store) = run.default_key_value_store_id else {
                 continue;
             };
-            let record = self
+            let read = self
                 .client
                 .api()
                 .key_value_store(&store)
                 .get_record("SNAPSHOT")
                 .await
                 .answered()
-                .map_err(|e| map_error(ops::READ_RECORD, e))?;
-            let Some(snapshot) =
-                record.and_then(|r| serde_json::from_slice::<Value>(&r.value).ok())
-            else {
+                .map_err(|e| map_error(ops::READ_RECORD, e));
+            let record = match read {
+                Ok(record) => record,
+                Err(
+                    e @ (RuntimeError::MissingPermission { .. } | RuntimeError::Unauthorized(_)),
+                ) => return Err(e),
+                // A record that says it is JSON and is not reads as a damaged answer, every
+                // time: it is passed over like one that parses to nothing. Were the API down
+                // instead, the run's next request fails it, before any SNAPSHOT is written.
+                Err(e) => {
+                    tracing::warn!(
+                        "the SNAPSHOT of run {} could not be read ({e}); passing over it",
+                        run.id
+                    );
+                    continue;
+                }
+            };
+            let Some(record) = record else {
+                continue;
+            };
+            let Ok(snapshot) = serde_json::from_slice::<Value>(&record.value) else {
+                // Its scope cannot be read either: the run is passed over as if it had
+                // failed, and the trend state is the one before it (or none).
+                tracing::warn!(
+                    "the SNAPSHOT of run {} is not valid JSON; passing over it",
+                    run.id
+                );
                 continue;
             };
             match snapshot.get("scope").and_then(Value::as_str) {
@@ -414,6 +539,14 @@ impl FleetSource {
     }
 }
 
+/// An actor reference about to become a URL path: refused, without a request, when it would
+/// change the path or the query (see [`forge_core::ids`]).
+fn checked_actor_ref(actor_id: &str) -> Result<(), RuntimeError> {
+    forge_core::ids::check_actor_ref(actor_id).map_err(|e| {
+        RuntimeError::Other(format!("refusing to address an actor whose reference {e}"))
+    })
+}
+
 /// Tells the progress reporter that the API answered a request, whatever the answer.
 trait Answered: Sized {
     fn answered(self) -> Self {
@@ -423,6 +556,60 @@ trait Answered: Sized {
 }
 
 impl<T, E> Answered for Result<T, E> {}
+
+/// A page of a list: the items that could be read and what the page held.
+struct LenientPage<T> {
+    items: Vec<T>,
+    /// Items that could not be read at all (no object, no string `id`).
+    unreadable: u64,
+    /// Items on the page, readable or not: how far the next page starts.
+    count: i64,
+    total: i64,
+}
+
+impl<T> LenientPage<T> {
+    fn whole(items: Vec<T>, total: i64) -> LenientPage<T> {
+        LenientPage {
+            count: items.len() as i64,
+            unreadable: 0,
+            total,
+            items,
+        }
+    }
+}
+
+/// Whether apify-client refused the answer itself (a field of the wrong type somewhere in
+/// it), rather than the request failing.
+fn refused_payload(e: &apify_client::ApifyClientError) -> bool {
+    matches!(
+        e,
+        apify_client::ApifyClientError::Serde(_)
+            | apify_client::ApifyClientError::InvalidResponse(_)
+    )
+}
+
+/// An API object read leniently: a field whose value does not fit its documented type (an
+/// unreadable `startedAt`, a `status` that is a number) is dropped, as if absent, so it costs
+/// that field and not the object; `None` when it is no object or has no string `id`.
+pub fn lenient_item<T: DeserializeOwned>(item: &Value) -> Option<T> {
+    if let Ok(t) = <T as serde::Deserialize>::deserialize(item) {
+        return Some(t);
+    }
+    let obj = item.as_object()?;
+    let id = obj.get("id").filter(|v| v.is_string())?;
+    let fits = |key: &str, value: &Value| {
+        let mut one = Map::new();
+        one.insert("id".into(), id.clone());
+        one.insert(key.into(), value.clone());
+        <T as serde::Deserialize>::deserialize(&Value::Object(one)).is_ok()
+    };
+    let kept: Map<String, Value> = obj
+        .iter()
+        .filter(|(k, v)| fits(k, v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    <T as serde::Deserialize>::deserialize(&Value::Object(kept)).ok()
+}
 
 /// Successful runs looked at for a SNAPSHOT of the same scope: more than the shards an
 /// orchestrator usually runs at once, few enough to stay cheap.
@@ -474,7 +661,7 @@ pub fn actor_info(a: &Actor) -> ActorInfo {
         created_at: a.created_at,
         default_memory_mbytes: extra(&a.extra, &["defaultRunOptions", "memoryMbytes"])
             .and_then(Value::as_u64)
-            .map(|v| v as u32),
+            .and_then(|v| u32::try_from(v).ok()),
         default_timeout_secs: extra(&a.extra, &["defaultRunOptions", "timeoutSecs"])
             .and_then(Value::as_u64),
         latest_build_id: extra(&a.extra, &["taggedBuilds", "latest", "buildId"])
@@ -520,8 +707,25 @@ pub fn build_definition(b: &Build) -> Option<BuildDefinition> {
     })
 }
 
-/// A run list item as the core sees it; `None` when status or start time are unreadable.
+/// The most one run can cost, in USD: far above any real run (a month of the largest
+/// memory), low enough that no sum of them overflows. A usage above it is no cost.
+pub const MAX_RUN_USD: f64 = 1.0e6;
+
+/// A quantity the API reports (a cost, a duration, bytes, counts): finite, not negative, and
+/// under `max`; anything else is no reading of it.
+fn quantity(v: Option<&Value>, max: f64) -> Option<f64> {
+    v.and_then(Value::as_f64)
+        .filter(|x| x.is_finite() && (0.0..=max).contains(x))
+}
+
+/// A run list item as the core sees it; `None` when status or start time are unreadable,
+/// or its `usageTotalUsd` is there but no cost (negative, absurd, not a number).
 pub fn run_record(r: &ActorRun) -> Option<RunRecord> {
+    let usage = extra(&r.extra, &["usageTotalUsd"]).filter(|v| !v.is_null());
+    let usage_total_usd = match usage {
+        None => 0.0,
+        Some(v) => quantity(Some(v), MAX_RUN_USD)?,
+    };
     Some(RunRecord {
         id: r.id.clone(),
         status: JobStatus::parse(r.status.as_deref()?)?,
@@ -533,14 +737,21 @@ pub fn run_record(r: &ActorRun) -> Option<RunRecord> {
         origin: extra(&r.extra, &["meta", "origin"])
             .and_then(Value::as_str)
             .map(str::to_string),
-        usage_total_usd: extra(&r.extra, &["usageTotalUsd"])
-            .and_then(Value::as_f64)
-            .unwrap_or(0.0),
+        usage_total_usd,
     })
 }
 
+/// A run's details as the core sees them; a figure that is no quantity (negative, not
+/// finite, absurd) is left out, as if the platform had not reported it.
 pub fn run_detail(r: &ActorRun) -> Option<RunDetail> {
-    let num = |path: &[&str]| extra(&r.extra, path).and_then(Value::as_f64);
+    let num = |path: &[&str]| {
+        let max = if path == ["usageTotalUsd"] {
+            MAX_RUN_USD
+        } else {
+            1.0e15
+        };
+        quantity(extra(&r.extra, path), max)
+    };
     Some(RunDetail {
         id: r.id.clone(),
         status: JobStatus::parse(r.status.as_deref()?)?,
@@ -564,4 +775,107 @@ pub fn run_detail(r: &ActorRun) -> Option<RunDetail> {
             })
             .unwrap_or_default(),
     })
+}
+
+/// The source's reading of one API payload from its JSON (apify-client's model, else field by
+/// field as [`lenient_item`] does): for tests and fuzzing, which hold no apify-client types.
+pub mod payload {
+    use super::{lenient_item, without_code_or_environment, Actor, ActorRun, Build, Value};
+    use forge_core::model::{ActorInfo, BuildDefinition, BuildInfo, RunDetail, RunRecord};
+
+    /// A run list item as [`super::FleetSource::for_each_run`] reads it.
+    pub fn run_record(item: &Value) -> Option<RunRecord> {
+        super::run_record(&lenient_item::<ActorRun>(item)?)
+    }
+
+    /// A run as [`super::FleetSource::run_details`] reads it.
+    pub fn run_detail(item: &Value) -> Option<RunDetail> {
+        super::run_detail(&lenient_item::<ActorRun>(item)?)
+    }
+
+    /// A build list item as [`super::FleetSource::newest_builds`] reads it.
+    pub fn build_info(item: &Value) -> Option<BuildInfo> {
+        super::build_info(&lenient_item::<Build>(item)?)
+    }
+
+    /// A build as [`super::FleetSource::build_definition`] reads it.
+    pub fn build_definition(item: &Value) -> Option<BuildDefinition> {
+        super::build_definition(&lenient_item::<Build>(item)?)
+    }
+
+    /// An actor as [`super::FleetSource::actor`] reads it.
+    pub fn actor_info(item: &Value) -> Option<ActorInfo> {
+        Some(super::actor_info(&lenient_item::<Actor>(item)?))
+    }
+
+    /// An actor as [`super::FleetSource::actor_object`] reads it.
+    pub fn actor_object(item: &Value) -> Option<Value> {
+        lenient_item::<Actor>(item)
+            .and_then(|a| serde_json::to_value(a).ok())
+            .map(without_code_or_environment)
+    }
+}
+
+#[cfg(test)]
+mod lenient_tests {
+    use super::*;
+    use serde_json::json;
+
+    fn run() -> Value {
+        json!({"id": "r1", "status": "SUCCEEDED", "startedAt": "2026-11-01T00:00:00.000Z",
+               "finishedAt": "2026-11-01T00:01:00.000Z", "buildNumber": "0.1.3", "usageTotalUsd": 0.5})
+    }
+
+    #[test]
+    fn a_field_of_the_wrong_type_costs_that_field_not_the_run() {
+        let mut r = run();
+        r["buildId"] = json!({"an": "object"});
+        r["finishedAt"] = json!("garbage");
+        r["containerUrl"] = json!(5);
+        let record = payload::run_record(&r).expect("still a run");
+        assert_eq!(record.finished_at, None);
+        assert_eq!(record.build_number.as_deref(), Some("0.1.3"));
+        assert!(
+            serde_json::from_value::<ActorRun>(r).is_err(),
+            "apify-client refuses it whole"
+        );
+    }
+
+    #[test]
+    fn a_run_without_a_readable_status_start_or_id_is_malformed() {
+        for (key, value) in [
+            ("status", json!(5)),
+            ("startedAt", json!("not a date")),
+            ("id", Value::Null),
+        ] {
+            let mut r = run();
+            r[key] = value;
+            assert_eq!(payload::run_record(&r), None, "{key}");
+        }
+        for usage in [json!(-5.0), json!(1e308), json!("NaN")] {
+            let mut r = run();
+            r["usageTotalUsd"] = usage.clone();
+            assert_eq!(payload::run_record(&r), None, "{usage}");
+        }
+        let mut free = run();
+        free["usageTotalUsd"] = Value::Null;
+        assert_eq!(
+            payload::run_record(&free).map(|r| r.usage_total_usd),
+            Some(0.0)
+        );
+        assert_eq!(payload::run_record(&json!("a string")), None);
+        assert_eq!(payload::run_record(&json!([1, 2])), None);
+    }
+
+    #[test]
+    fn an_actor_object_read_leniently_still_drops_code_and_environment() {
+        let actor = json!({"id": "a1", "name": "x", "createdAt": "the dawn of time",
+                           "versions": [{"envVars": [{"name": "K", "value": "secret"}], "sourceFiles": []}]});
+        let object = payload::actor_object(&actor).expect("read");
+        assert!(!object.to_string().contains("secret"), "{object}");
+        assert_eq!(
+            payload::actor_info(&actor).map(|a| a.created_at),
+            Some(None)
+        );
+    }
 }

@@ -69,6 +69,7 @@ pub fn batches(rows: &[Value], max_bytes: usize) -> Vec<&[Value]> {
 impl Storage {
     /// A record of the default key-value store (the run's INPUT, typically).
     pub async fn read_default_record(&self, key: &str) -> Result<Option<Value>, RuntimeError> {
+        checked_key(key)?;
         match self {
             Storage::Local { root } => read_local_json(
                 &root
@@ -104,6 +105,7 @@ impl Storage {
         bytes: Vec<u8>,
         content_type: &str,
     ) -> Result<(), RuntimeError> {
+        checked_key(key)?;
         match self {
             Storage::Local { root } => write_local_record(
                 &root.join("key_value_stores").join("default"),
@@ -162,6 +164,37 @@ impl Storage {
     }
 }
 
+impl Storage {
+    /// How many rows the default dataset holds (a resumed run's check of what it pushed
+    /// before the restart). Read as the run itself, from its own dataset: one item is asked
+    /// for, the pagination total answers.
+    pub async fn dataset_item_count(&self) -> Result<u64, RuntimeError> {
+        match self {
+            Storage::Local { root } => Ok(std::fs::read_dir(root.join("datasets").join("default"))
+                .map(|d| {
+                    d.flatten()
+                        .filter(|e| e.file_name() != "__metadata__.json")
+                        .count() as u64
+                })
+                .unwrap_or(0)),
+            Storage::Platform {
+                client, dataset_id, ..
+            } => {
+                let page = client
+                    .api()
+                    .dataset(dataset_id)
+                    .list_items::<Value>(apify_client::DatasetListItemsOptions {
+                        limit: Some(1),
+                        ..Default::default()
+                    })
+                    .await
+                    .map_err(|e| map_error(ops::READ_ITEMS, e))?;
+                Ok(page.total.max(page.count).max(0) as u64)
+            }
+        }
+    }
+}
+
 pub fn read_local_json(path: &Path) -> Result<Option<Value>, RuntimeError> {
     match std::fs::read(path) {
         Ok(bytes) => serde_json::from_slice(&bytes)
@@ -172,6 +205,13 @@ pub fn read_local_json(path: &Path) -> Result<Option<Value>, RuntimeError> {
     }
 }
 
+/// A record key about to become a URL path or a file name: refused when it breaks Apify's key
+/// rule or is a directory step (see [`forge_core::ids::check_record_key`]).
+fn checked_key(key: &str) -> Result<(), RuntimeError> {
+    forge_core::ids::check_record_key(key)
+        .map_err(|e| RuntimeError::Other(format!("refusing the record key: it {e}")))
+}
+
 /// `<KEY>.<ext>` plus a `<KEY>.__metadata__.json` sidecar, readable by both SDK generations.
 pub fn write_local_record(
     store: &Path,
@@ -179,6 +219,7 @@ pub fn write_local_record(
     bytes: &[u8],
     content_type: &str,
 ) -> Result<(), RuntimeError> {
+    checked_key(key)?;
     let file = store.join(format!("{key}.{}", extension_of(content_type)));
     write_atomic(&file, bytes)?;
     let meta = serde_json::json!({"key": key, "contentType": content_type, "size": bytes.len()});

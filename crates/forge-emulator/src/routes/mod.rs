@@ -102,6 +102,10 @@ pub(crate) fn router(app: App) -> Router {
             "/v2/datasets/{datasetId}/items",
             get(storage::get_items).post(storage::push_items),
         )
+        .route(
+            &format!("{}{{runId}}/{{key}}", crate::events::EVENTS_PATH_PREFIX),
+            get(crate::events::connect),
+        )
         .fallback(|| async { ApiError::page_not_found() })
         // We enforce Apify's own limit (after decompression) with Apify's 413 body.
         .layer(DefaultBodyLimit::disable())
@@ -114,6 +118,11 @@ pub(crate) fn router(app: App) -> Router {
 /// Authenticates the token once, adds latency, normalizes framework errors to Apify's error
 /// envelope, sets `X-RateLimit-Limit`, and records the audit entry.
 async fn audit(State(app): State<App>, mut req: Request, next: Next) -> Response {
+    // The events websocket is the platform talking to a run, not the API (and its path holds
+    // the run's key): no audit entry, no latency, no faults.
+    if req.uri().path().starts_with(crate::events::EVENTS_PATH_PREFIX) {
+        return next.run(req).await;
+    }
     let method = req.method().to_string();
     let path = req.uri().path().to_owned();
     let raw_query = req.uri().query().unwrap_or("").to_owned();
@@ -135,14 +144,36 @@ async fn audit(State(app): State<App>, mut req: Request, next: Next) -> Response
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
+    // What the fault plan keys on: the run token's own ids are replaced in its draws.
+    let own_run = match (&app.faults, &outcome) {
+        (Some(_), AuthOutcome::Valid(p)) => p
+            .own_run
+            .as_ref()
+            .map(|o| [o.run_id.clone(), o.kvs_id.clone(), o.dataset_id.clone()]),
+        _ => None,
+    };
+    let upgrade = req.headers().contains_key(header::UPGRADE);
     let slot = ResourceSlot::default();
     req.extensions_mut().insert(outcome);
     req.extensions_mut().insert(slot.clone());
     if let Some(latency) = app.config.latency {
         tokio::time::sleep(latency).await;
     }
-    let resp = normalize_error(next.run(req).await, &encoding).await;
-    let mut resp = resp;
+    let facts = crate::faults::RequestFacts {
+        method: &method,
+        path: &path,
+        query: &raw_query,
+        own_run: own_run
+            .as_ref()
+            .map(|[r, k, d]| [r.as_str(), k.as_str(), d.as_str()]),
+        caller: token_id.as_deref().unwrap_or(""),
+        upgrade,
+    };
+    // `seen`: the status the client saw, 0 when a fault left it no answer.
+    let (mut resp, seen) = crate::faults::around(app.faults.as_ref(), &facts, async {
+        normalize_error(next.run(req).await, &encoding).await
+    })
+    .await;
     let (resource, limit) = slot.get();
     if let Some(limit) = limit {
         resp.headers_mut()
@@ -153,7 +184,7 @@ async fn audit(State(app): State<App>, mut req: Request, next: Next) -> Response
         path: auth::scrub(&path, token.as_deref()),
         query: auth::redact_query(&raw_query, token.as_deref()),
         token_id,
-        status: resp.status().as_u16(),
+        status: seen,
         resource,
     };
     app.audit

@@ -267,12 +267,18 @@ pub(crate) async fn update_run(
     Ok(full_run_response(&st, ri, StatusCode::OK))
 }
 
+/// Aborts a run. Non-graceful: the process is killed at once (ABORTED). `gracefully=true`: the
+/// run turns ABORTING, its process gets `aborting` and `persistState` on the events websocket
+/// and is killed after `EmulatorConfig::abort_grace` unless it exits first; the answer does not
+/// wait (ABORTING). An ABORTING run aborted again without `gracefully` is killed at once.
 async fn abort_impl(
     app: App,
     ctx: Ctx,
     run_id: String,
     actor: Option<String>,
+    params: Params,
 ) -> ApiResult<Response> {
+    let gracefully = params.bool("gracefully")?;
     let ri = {
         let st = app.read();
         let ri = run_for(&app, &st, &ctx, &run_id, actor.as_deref())?;
@@ -290,16 +296,23 @@ async fn abort_impl(
                 m.insert("status".into(), json!(Status::Aborting.as_str()));
             });
             if let Some(l) = st.live.get(&run_id) {
-                l.abort.send_replace(true);
+                if gracefully {
+                    let _ = l.control.send(process::Control::AbortGracefully);
+                } else {
+                    l.abort.send_replace(true);
+                }
             }
         }
         has_process
     };
-    if has_process {
+    match (has_process, gracefully) {
+        // The process task stops the run after the grace; the platform answers ABORTING.
+        (true, true) => {}
         // The process task kills the child and records ABORTED; give it a moment.
-        process::wait_finished(&app, &run_id, Duration::from_secs(5)).await;
-    } else {
-        process::finish_run(&app, &run_id, Status::Aborted, None, None, None);
+        (true, false) => {
+            process::wait_finished(&app, &run_id, Duration::from_secs(5)).await;
+        }
+        (false, _) => process::finish_run(&app, &run_id, Status::Aborted, None, None, None),
     }
     let st = app.read();
     Ok(full_run_response(&st, ri, StatusCode::OK))
@@ -310,8 +323,9 @@ pub(crate) async fn abort(
     State(app): State<App>,
     ctx: Ctx,
     Path(run_id): Path<String>,
+    params: Params,
 ) -> ApiResult<Response> {
-    abort_impl(app, ctx, run_id, None).await
+    abort_impl(app, ctx, run_id, None, params).await
 }
 
 /// `POST /v2/actors/{actorId}/runs/{runId}/abort`.
@@ -319,8 +333,9 @@ pub(crate) async fn abort_actor_run(
     State(app): State<App>,
     ctx: Ctx,
     Path((actor_id, run_id)): Path<(String, String)>,
+    params: Params,
 ) -> ApiResult<Response> {
-    abort_impl(app, ctx, run_id, Some(actor_id)).await
+    abort_impl(app, ctx, run_id, Some(actor_id), params).await
 }
 
 /// `POST /v2/actor-runs/{runId}/charge` with `{eventName, count}` and an `idempotency-key`
