@@ -444,7 +444,7 @@ pub async fn run(h: &Harness) -> anyhow::Result<Section> {
     })
 }
 
-const SUMMARY: &str = "The tools run as Actor processes on the emulator, published pay-per-event at the prices of their `pay_per_event.json`. Each case runs undisturbed, then again on a fresh emulator with the same fleet while the platform migrates the run mid-way: through the events websocket (`migrating`, then `persistState {isMigrating: true}`) or a bare SIGTERM, once or twice. A migrated run is restarted with the same run id, token and storages; it reads its progress record (`STATE`: the runs it started, the charges the platform accepted, the rows it pushed) and resumes.\n\n*Same result* means the migrated run's OUTPUT (without `generatedAt` and `meta`), SIGNALS and dataset items equal the undisturbed run's, run ids aside. *Charges* are the run's `chargedEventCounts` as the platform counted them: the migrated run's must equal the undisturbed run's (idempotency keys are `{runId}-{seq}-{event}`, the same in every process of a run). *Runs started* counts the runs the tool run started itself (specialists, experiment runs, probes): none may be started twice. *Requests* are those the run made with its own token, in all its processes (a resumed process reads the fleet again; what it had done it does not redo). The cap rows set `maxTotalChargeUsd` below the full price: the run must succeed, charge at most the cap, push only the rows it charged for, and say so in its status message; a cap below one primary event must fail up front, naming `maxTotalChargeUsd`. The abort row aborts a run gracefully mid-way: it must end ABORTED without writing SNAPSHOT.";
+const SUMMARY: &str = "The tools run as Actor processes on the emulator, published pay-per-event at the prices of their `pay_per_event.json`. Each case runs undisturbed, then again on a fresh emulator with the same fleet while the platform migrates the run mid-way: through the events websocket (`migrating`, then `persistState {isMigrating: true}`) or a bare SIGTERM, once or twice. A migrated run is restarted with the same run id, token and storages; it reads its progress record (`STATE`: the runs it started, the charges the platform accepted, the rows it pushed) and resumes.\n\n*Same result* means the migrated run's OUTPUT (without `generatedAt` and `meta`), SIGNALS and dataset items equal the undisturbed run's, run ids aside. *Charges* are the run's `chargedEventCounts` as the platform counted them: the migrated run's must equal the undisturbed run's (idempotency keys are `{runId}-{seq}-{event}`, the same in every process of a run). *Runs started* counts the runs the tool run started itself (specialists, experiment runs, probes): none may be started twice. *Requests* are those the run made with its own token, in all its processes (a resumed process reads the fleet again; what it had done it does not redo). The cap rows set `maxTotalChargeUsd` below the full price: the run must succeed, charge at most the cap, push only the rows it charged for, and say so in its status message; a cap below one primary event must fail up front, naming `maxTotalChargeUsd`. The abort row aborts a run gracefully mid-way: it must end ABORTED without writing SNAPSHOT, and charge for no probe it did not start and no row it did not push.";
 
 /// A trigger that comes sooner.
 fn earlier(t: Trigger) -> Trigger {
@@ -686,17 +686,24 @@ async fn abort_scenario(
         .await?;
     }
     let mut failures = Vec::new();
+    // No probe charged that was not started, and no row charged that was not pushed.
+    let probes_charged = o.charged.get("probe-run").copied().unwrap_or(0) as usize;
+    let rows_charged = o.charged.get("actor-analysed").copied().unwrap_or(0) as usize;
     let ok = o.disrupted == 1
         && o.status == "ABORTED"
         && !o.snapshot
-        && o.status_message.contains("aborted");
+        && o.status_message.contains("aborted")
+        && probes_charged <= o.children
+        && rows_charged <= o.items.len();
     if !ok {
         failures.push(format!(
-            "{} aborted gracefully: ended {} ({:?}), SNAPSHOT {}",
+            "{} aborted gracefully: ended {} ({:?}), SNAPSHOT {}, {probes_charged} probes charged for {} started, {rows_charged} rows charged for {} pushed",
             case.label,
             o.status,
             o.status_message,
-            if o.snapshot { "written" } else { "not written" }
+            if o.snapshot { "written" } else { "not written" },
+            o.children,
+            o.items.len()
         ));
     }
     let row = vec![
