@@ -330,6 +330,15 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
 /// missing or not JSON, or an input the tool's schema rejects (exit 2, nothing called or
 /// written), then a missing token (exit 1, as the runtime would).
 fn preflight(tool: &str, input: Option<&Path>, env: &RunEnv) -> Result<(), Problem> {
+    // The input key names a file under the local storage: a key like `../x` must not reach
+    // (and then quote) a file outside it.
+    if let Err(e) = forge_core::ids::check_record_key(&env.input_key) {
+        return Err(Problem::new(
+            2,
+            format!("ACTOR_INPUT_KEY: {e}"),
+            "unset ACTOR_INPUT_KEY (the default is INPUT) or give a key-value store record key",
+        ));
+    }
     let default_input = env
         .local_storage_dir
         .join("key_value_stores")
@@ -452,6 +461,7 @@ async fn doctor(json: bool) -> i32 {
             tool: t,
             platform: tools::permissions(t).to_vec(),
             cli: tools::cli_permissions(t),
+            optional: tools::optional_permissions(t).to_vec(),
         })
         .collect();
     if json {

@@ -51,6 +51,20 @@ pub fn permissions(tool: &str) -> &'static [forge_runtime::Permission] {
     }
 }
 
+/// Permissions only an optional feature of a tool uses, with the feature's name.
+pub fn optional_permissions(tool: &str) -> &'static [(forge_runtime::Permission, &'static str)] {
+    match tool {
+        FleetAnalytics::NAME => FleetAnalytics::OPTIONAL_PERMISSIONS,
+        SchemaValidator::NAME => SchemaValidator::OPTIONAL_PERMISSIONS,
+        ReleaseGate::NAME => ReleaseGate::OPTIONAL_PERMISSIONS,
+        CostWatchdog::NAME => CostWatchdog::OPTIONAL_PERMISSIONS,
+        QualityMonitor::NAME => QualityMonitor::OPTIONAL_PERMISSIONS,
+        AbTester::NAME => AbTester::OPTIONAL_PERMISSIONS,
+        ComplianceScanner::NAME => ComplianceScanner::OPTIONAL_PERMISSIONS,
+        _ => &[],
+    }
+}
+
 /// One line on what a tool answers, for `--help`.
 pub fn describe(tool: &str) -> &'static str {
     match tool {

@@ -810,6 +810,9 @@ pub struct ToolNeeds {
     pub platform: Vec<Permission>,
     /// What `apifyforge run` uses on the user's machine.
     pub cli: Vec<Permission>,
+    /// Permissions only an optional feature uses, with the feature: without one, that
+    /// feature is refused naming it and the rest of the tool works.
+    pub optional: Vec<(Permission, &'static str)>,
 }
 
 /// `doctor --json`: what scripts read.
@@ -847,6 +850,15 @@ pub fn doctor_json(api_base_url: &str, diagnosis: &Diagnosis, tools: &[ToolNeeds
                 "platform": standing(diagnosis, &t.platform).as_str(),
                 "missing": ids(&missing),
                 "notProbed": ids(&not_probed),
+                "optional": t.optional.iter().map(|(p, feature)| json!({
+                    "id": p.id(),
+                    "feature": feature,
+                    "status": match diagnosis.check(*p) {
+                        Some(Check::Granted) => "granted",
+                        Some(Check::Missing) => "missing",
+                        _ => "notProbed",
+                    },
+                })).collect::<Vec<_>>(),
             })
         }).collect::<Vec<_>>(),
     })
@@ -919,6 +931,11 @@ pub fn doctor_report(
         if !unprobed.is_empty() {
             why.push(format!("not probed: {}", unprobed.join(", ")));
         }
+        for (p, feature) in &tool.optional {
+            if diagnosis.check(*p) == Some(&Check::Missing) {
+                why.push(format!("{feature} need {}", p.label()));
+            }
+        }
         let cell = |st: Standing| {
             let fg = match st {
                 Standing::Ready => Color::Green,
@@ -937,8 +954,10 @@ pub fn doctor_report(
     s.push_str(&t.to_string());
     s.push_str("\n\n");
     s.push_str(
-        "apifyforge run uses only Actors: Read and Actors: List runs; quality-monitor's probes \
-         also start runs (Actors: Run) and read their items (Storages: Read).\n",
+        "apifyforge run uses only Actors: Read and Actors: List runs; the optional features \
+         that start runs (quality-monitor's probes, ab-tester's experiments, fleet-analytics' \
+         specialist runs on the platform) also need Actors: Run and read what those runs wrote \
+         (Storages: Read).\n",
     );
 
     let missing = diagnosis.missing();

@@ -83,6 +83,10 @@ impl InputSchema {
         if errors.is_empty() {
             Ok(value)
         } else {
+            // A property named "" is a field too: spelled as JSON spells it, not as nothing.
+            for e in errors.iter_mut().filter(|e| e.field.is_empty()) {
+                e.field = "\"\"".into();
+            }
             errors.sort_by(|a, b| a.field.cmp(&b.field));
             errors.dedup();
             Err(InputError::Invalid(errors))
@@ -116,12 +120,15 @@ fn message_of(e: &jsonschema::ValidationError<'_>) -> String {
 /// For a root-level error the field is inside the message: `"x" is a required property`,
 /// `Additional properties are not allowed ('x' was unexpected)`.
 fn missing_field(message: &str) -> String {
+    // A property named "" is spelled as JSON spells it.
     let quoted = |q: char| {
-        message
-            .split(q)
-            .nth(1)
-            .filter(|f| !f.is_empty())
-            .map(str::to_string)
+        message.split(q).nth(1).map(|f| {
+            if f.is_empty() {
+                "\"\"".to_string()
+            } else {
+                f.to_string()
+            }
+        })
     };
     quoted('"')
         .or_else(|| quoted('\''))
@@ -256,6 +263,16 @@ mod tests {
             panic!("expected an invalid input")
         };
         assert_eq!(errors[0].field, "legacy");
+    }
+
+    #[test]
+    fn a_property_named_nothing_is_named_as_json_spells_it() {
+        let closed = r#"{"type": "object", "properties": {"a": {"type": "string"}}, "additionalProperties": false}"#;
+        let s = InputSchema::parse(closed).unwrap();
+        let Err(InputError::Invalid(errors)) = s.resolve(Some(&json!({"": 1}))) else {
+            panic!("expected an invalid input")
+        };
+        assert_eq!(errors[0].field, "\"\"");
     }
 
     #[test]

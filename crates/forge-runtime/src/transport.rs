@@ -131,7 +131,16 @@ pub fn rate_limit_of(method: &str, path: &str) -> (String, f64) {
         .trim_start_matches("v2/")
         .split('/')
         .collect();
-    let resource = segs.iter().take(2).copied().collect::<Vec<_>>().join("/");
+    // Apify counts the account-wide lists (`/v2/actors`, `/v2/actor-runs`, `/v2/users/me`)
+    // against one resource, the user; `/v2/acts` is an alias of `/v2/actors`.
+    let resource = match segs.as_slice() {
+        ["actors" | "acts" | "actor-runs"] | ["users", _] => "user".to_owned(),
+        ["acts", rest @ ..] => std::iter::once("actors")
+            .chain(rest.iter().copied().take(1))
+            .collect::<Vec<_>>()
+            .join("/"),
+        _ => segs.iter().take(2).copied().collect::<Vec<_>>().join("/"),
+    };
     let limit = match (method, segs.as_slice()) {
         ("POST", ["actors" | "acts", _, "runs"]) => 400.0,
         ("POST", ["actors" | "acts", _, s]) if s.starts_with("run-sync") => 400.0,
@@ -262,6 +271,14 @@ mod tests {
         assert_eq!(
             rate_limit_of("POST", "/v2/datasets/d/items"),
             ("datasets/d".into(), 400.0)
+        );
+        // One account-wide resource for the lists, as the platform counts them.
+        for path in ["/v2/actors", "/v2/acts", "/v2/actor-runs", "/v2/users/me"] {
+            assert_eq!(rate_limit_of("GET", path), ("user".into(), 60.0), "{path}");
+        }
+        assert_eq!(
+            rate_limit_of("GET", "/v2/acts/abc/runs"),
+            ("actors/abc".into(), 60.0)
         );
     }
 

@@ -213,6 +213,10 @@ fn render(path: &[Seg]) -> String {
     let mut out = String::new();
     for s in path {
         match s {
+            // As errors spell a property named "".
+            Seg::Key(k) if k.is_empty() => {
+                out.push_str(if out.is_empty() { "\"\"" } else { ".\"\"" })
+            }
             Seg::Key(k) if out.is_empty() => out.push_str(k),
             Seg::Key(k) => {
                 out.push('.');

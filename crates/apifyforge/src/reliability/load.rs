@@ -26,7 +26,8 @@ struct Measured {
     label: String,
     status: String,
     status_message: String,
-    runs_read: u64,
+    /// The orchestrator's own collection (None for a tool that reads no run list).
+    runs_read: Option<u64>,
     runs_started: usize,
     requests: usize,
     rate_limited: Vec<AuditEntry>,
@@ -158,8 +159,7 @@ async fn measure(
         status_message: run["statusMessage"].as_str().unwrap_or("").to_string(),
         runs_read: output
             .as_ref()
-            .and_then(|o| o["collection"]["runsRead"].as_u64())
-            .unwrap_or(0),
+            .and_then(|o| o["collection"]["runsRead"].as_u64()),
         runs_started: emulator.started_runs().len(),
         requests: audit.len(),
         rate_limited: audit.into_iter().filter(|e| e.status == 429).collect(),
@@ -171,6 +171,42 @@ async fn measure(
     };
     emulator.shutdown().await;
     Ok(measured)
+}
+
+/// Fires `CONTROL_REQUESTS` GETs of one actor at once, without our client's limiter: the
+/// emulator must answer some of them 429, or it enforces nothing. (sent, answered 429)
+async fn limiter_control(fixture: &Fixture) -> anyhow::Result<(usize, usize)> {
+    const CONTROL_REQUESTS: usize = 200;
+    let emulator = Emulator::start(fixture.clone(), forge_emulator::EmulatorConfig::default())
+        .await
+        .context("starting the emulator")?;
+    let token = fixture
+        .tokens
+        .iter()
+        .find(|t| t.id == "scoped")
+        .map(|t| t.token.clone())
+        .context("the fixture has no `scoped` token")?;
+    let actor = fixture
+        .actors
+        .first()
+        .map(|a| a.id().to_string())
+        .context("the fixture has no actor")?;
+    let base = emulator.base_url();
+    let mut tasks = Vec::new();
+    for _ in 0..CONTROL_REQUESTS {
+        let (base, token, path) = (base.clone(), token.clone(), format!("/v2/actors/{actor}"));
+        tasks.push(tokio::spawn(async move {
+            super::security::http_get_status(&base, &path, Some(&token)).await
+        }));
+    }
+    let mut refused = 0;
+    for t in tasks {
+        if let Ok(Ok(429)) = t.await {
+            refused += 1;
+        }
+    }
+    emulator.shutdown().await;
+    Ok((CONTROL_REQUESTS, refused))
 }
 
 /// Where the 429s went: resource and how many, the most hit first.
@@ -281,6 +317,7 @@ pub async fn run(h: &Harness) -> anyhow::Result<Section> {
     for (label, tool, input) in scenarios {
         measured.push(measure(h, &fixture, label, tool, input).await?);
     }
+    let control = limiter_control(&fixture).await?;
 
     let mut failures = Vec::new();
     let mut rows = Vec::new();
@@ -341,22 +378,43 @@ pub async fn run(h: &Harness) -> anyhow::Result<Section> {
             .iter()
             .max_by(|a, b| a.1.total_cmp(b.1))
             .map(|(t, v)| format!("{v:.0} ({t})"))
-            .unwrap_or_else(|| "n/a".into());
+            .unwrap_or_else(|| "—".into());
         rows.push(vec![
             m.label.clone(),
             thousands(actors),
-            thousands(m.runs_read as usize),
+            m.runs_read
+                .map(|n| thousands(n as usize))
+                .unwrap_or_else(|| "—".into()),
             thousands(m.runs_started),
             thousands(m.requests),
             m.rate_limited.len().to_string(),
             format!("{:.1}", m.wall.as_secs_f64()),
             peak("fleet-analytics")
                 .map(|v| format!("{v:.0}"))
-                .unwrap_or_else(|| "n/a".into()),
+                .unwrap_or_else(|| "—".into()),
             largest,
             m.status.clone(),
         ]);
     }
+    let (sent, refused) = control;
+    if refused == 0 {
+        failures.push(format!(
+            "control: {sent} requests at once to one resource got no 429: the emulator does not \
+             enforce its limits, so the 429 counts above prove nothing"
+        ));
+    }
+    rows.push(vec![
+        format!("control: {sent} requests at once to one actor, bypassing our client"),
+        thousands(actors),
+        "—".into(),
+        "0".into(),
+        thousands(sent),
+        refused.to_string(),
+        "—".into(),
+        "—".into(),
+        "—".into(),
+        "429s, as they must".into(),
+    ]);
     let all_429: usize = measured.iter().map(|m| m.rate_limited.len()).sum();
     let all_requests: usize = measured.iter().map(|m| m.requests).sum();
     let all_violations: usize = measured.iter().map(|m| m.violations.len()).sum();
@@ -381,7 +439,9 @@ pub async fn run(h: &Harness) -> anyhow::Result<Section> {
          clients space requests at 80 % of each resource's limit, so the target is none. Peak \
          memory is each process's `VmHWM`, sampled every 100 ms. Every request was also checked \
          against the data-access promise ({all_violations} violations) and everything the \
-         emulator held was searched for tokens ({all_leaks} leaks).\n\n\
+         emulator held was searched for tokens ({all_leaks} leaks). The last row is a control: \
+         the same many requests fired at one actor at once, without our client, are answered \
+         429 beyond the limit, so the emulator does enforce it.\n\n\
          Peak resident memory of each kind of process in the orchestration (MiB):\n\n{}",
         thousands(actors),
         thousands(fleet_runs),

@@ -1283,7 +1283,10 @@ async fn cli_flow(h: &Harness, fleet: &Fleet, dir: &Path) -> anyhow::Result<CliF
         anonymous_refused: 0,
         anonymous_tried: 0,
     };
+    // The provoked panic needs Linux's /dev/full; elsewhere it is not provoked (and the
+    // table says 0 provoked).
     let panic_tools: &[&str] = match h.scale {
+        _ if !Path::new("/dev/full").exists() => &[],
         Scale::Fast => &["fleet-analytics"],
         Scale::Full => crate::tools::TOOLS,
     };
@@ -1381,7 +1384,7 @@ async fn cli_flow(h: &Harness, fleet: &Fleet, dir: &Path) -> anyhow::Result<CliF
     anonymous.push("/v2/actors?my=1".into());
     out.anonymous_tried = anonymous.len();
     for path in &anonymous {
-        match anonymous_status(&emulator.base_url(), path).await {
+        match http_get_status(&emulator.base_url(), path, None).await {
             Ok(401) => out.anonymous_refused += 1,
             Ok(status) => out.failures.push(format!(
                 "the emulator answered an anonymous GET {path} with {status}: it does not play Restricted access"
@@ -1395,14 +1398,22 @@ async fn cli_flow(h: &Harness, fleet: &Fleet, dir: &Path) -> anyhow::Result<CliF
     Ok(out)
 }
 
-/// The status of a GET without any token.
-async fn anonymous_status(base_url: &str, path: &str) -> anyhow::Result<u16> {
+/// The status of a plain GET on the emulator, with `token` in the Authorization header or
+/// without any (bypassing our client and its limiter: for controls only).
+pub(crate) async fn http_get_status(
+    base_url: &str,
+    path: &str,
+    token: Option<&str>,
+) -> anyhow::Result<u16> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let host = base_url
         .strip_prefix("http://")
         .ok_or_else(|| anyhow!("not an http URL"))?;
     let mut sock = tokio::net::TcpStream::connect(host).await?;
-    let request = format!("GET {path} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\n\r\n");
+    let auth = token
+        .map(|t| format!("authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let request = format!("GET {path} HTTP/1.1\r\nhost: {host}\r\n{auth}connection: close\r\n\r\n");
     sock.write_all(request.as_bytes()).await?;
     let mut response = Vec::new();
     sock.read_to_end(&mut response).await?;

@@ -1,7 +1,6 @@
 //! How the orchestrator splits its work across specialist runs: which runs, on which actors,
-//! with which input, and whether each one is called synchronously (`run-sync`, one request
-//! that returns when the run ends, if the run surely fits in the endpoint's 300 s) or started
-//! and awaited. Pure, so the platform flow and the CLI flow split the fleet the same way and
+//! with which input, and whether each one is a short run (one that surely fits in `run-sync`'s
+//! 300 s, and is bounded like one) or a long one awaited for as long as it takes. Pure, so the platform flow and the CLI flow split the fleet the same way and
 //! their outputs are identical.
 //!
 //! # Shards
@@ -19,7 +18,11 @@
 //! A run's duration is estimated from the requests it will make ([`estimated_requests`]) at a
 //! conservative `requestsPerSecond`, plus a start-up allowance. A run estimated at no more than
 //! `syncBudgetSecs` (default 120 s, well below the endpoint's 300 s, so an estimate that is
-//! off by half still fits) is called through `run-sync`; the others are started and awaited.
+//! off by half still fits) is a sync call: it gets run-sync's bounds (a run timeout of 280 s, a
+//! wait of 300 s); the others get the caller's `specialistTimeoutSecs`. On the platform both are
+//! started, recorded in the orchestrator's `STATE` and awaited, never sent through `run-sync`
+//! itself: a run-sync request returns the run's id only when the run ends, so an orchestrator
+//! migrated meanwhile could neither find that run again nor avoid starting it twice.
 //! release-gate and ab-tester run only where the input asks for them, one run per request;
 //! an ab-tester experiment starts paid runs of the user's actor and is always awaited.
 
@@ -66,9 +69,9 @@ const STARTUP_SECS: f64 = 15.0;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Mode {
-    /// `POST /v2/actors/{id}/run-sync`: one request, the OUTPUT record in the response.
+    /// A short run, bounded like a `run-sync` call (run timeout 280 s, wait 300 s).
     Sync,
-    /// `POST /v2/actors/{id}/runs`, then wait for the run to finish.
+    /// A long run, awaited up to the caller's timeout.
     Async,
 }
 
