@@ -178,10 +178,12 @@ pub fn parse_input<T: serde::de::DeserializeOwned>(input: Value) -> Result<T, Ru
     )
 }
 
-/// serde quotes the value it refuses in backquotes: past 80 characters it is described
-/// instead, so a 1 MB string makes a short error that still names its field.
+/// serde quotes the value it refuses (``unknown variant `x` ``, `invalid type: string "x"`):
+/// past 80 characters a backquoted one is described instead, and a message still longer
+/// keeps its head and tail (what was refused, what was expected), so a 1 MB string makes a
+/// short error that still names its field.
 fn without_long_quotes(message: &str) -> String {
-    message
+    let message = message
         .split('`')
         .enumerate()
         .map(|(i, part)| {
@@ -193,7 +195,14 @@ fn without_long_quotes(message: &str) -> String {
             }
         })
         .collect::<Vec<_>>()
-        .join("`")
+        .join("`");
+    let chars: Vec<char> = message.chars().collect();
+    if chars.len() <= 300 {
+        return message;
+    }
+    let head: String = chars[..120].iter().collect();
+    let tail: String = chars[chars.len() - 120..].iter().collect();
+    format!("{head}… <{} characters> …{tail}", chars.len() - 240)
 }
 
 fn integral_floats_as_integers(v: Value) -> Value {
@@ -589,5 +598,7 @@ mod parse_input_tests {
         let e = field_of(json!({"levels": {"x": huge}}));
         assert!(e.message.len() < 300, "{}", e.message);
         assert!(e.message.contains("<1048576 characters>"), "{}", e.message);
+        let e = field_of(json!({"windowDays": huge}));
+        assert!(e.message.len() < 400, "{}", e.message);
     }
 }

@@ -275,6 +275,9 @@ fn apply(root: &mut Value, path: &[Seg], m: &Mutation) -> Option<Vec<Seg>> {
 
 fn apply_to(root: &mut Value, path: &[Seg], m: &Mutation) -> Option<Vec<Seg>> {
     let mut actual = Vec::new();
+    // Where the mutation created an object that was not there: that whole object is new, so
+    // an error about any field of it (a required one it lacks) is about this case.
+    let mut created: Option<usize> = None;
     let mut node = root;
     let (last, parents) = match path.split_last() {
         Some((last, parents)) => (Some(last), parents),
@@ -284,14 +287,18 @@ fn apply_to(root: &mut Value, path: &[Seg], m: &Mutation) -> Option<Vec<Seg>> {
         node = match seg {
             Seg::Key(k) => {
                 actual.push(seg.clone());
-                node.as_object_mut()?
-                    .entry(k.clone())
+                let map = node.as_object_mut()?;
+                if !map.contains_key(k) {
+                    created.get_or_insert(actual.len());
+                }
+                map.entry(k.clone())
                     .or_insert_with(|| Value::Object(Map::new()))
             }
             Seg::Index(i) => {
                 let list = node.as_array_mut()?;
                 if *i >= list.len() {
                     list.push(Value::Object(Map::new()));
+                    created.get_or_insert(actual.len() + 1);
                 }
                 let at = (*i).min(list.len() - 1);
                 actual.push(Seg::Index(at));
@@ -299,6 +306,20 @@ fn apply_to(root: &mut Value, path: &[Seg], m: &Mutation) -> Option<Vec<Seg>> {
             }
         };
     }
+    let actual = finish(actual, last, m, node)?;
+    Some(match created {
+        Some(n) => actual[..n].to_vec(),
+        None => actual,
+    })
+}
+
+/// The last step of [`apply_to`], on the parent `node`; the full path it touched.
+fn finish(
+    mut actual: Vec<Seg>,
+    last: Option<&Seg>,
+    m: &Mutation,
+    node: &mut Value,
+) -> Option<Vec<Seg>> {
     match (last, m) {
         (None, Mutation::Set(v)) => *node = v.clone(),
         (None, Mutation::Remove) => *node = Value::Object(Map::new()),
@@ -791,13 +812,15 @@ fn clear(fields: &[String], message: &str, touched: &[Vec<Seg>]) -> bool {
     if touched.iter().any(Vec::is_empty) {
         return true;
     }
+    // A field named is the one touched, inside it or around it; or the message names the
+    // touched field itself (`actor`: "... or variantA.actor and variantB.actor").
     fields.iter().any(|f| {
         let e = segments(f);
         touched.iter().any(|p| {
             let p = segments(&render(p));
             !e.is_empty() && (p.starts_with(&e) || e.starts_with(&p))
         })
-    })
+    }) || touched.iter().any(|p| message.contains(&render(p)))
 }
 
 /// What one tool's generated inputs did.
@@ -811,15 +834,27 @@ struct InputStats {
     examples: Vec<String>,
 }
 
+/// At most `n` characters of `v`, with control and bidirectional-override characters
+/// escaped, so that an example quoted in the report cannot scramble it.
 fn short(v: &str, n: usize) -> String {
-    if v.chars().count() <= n {
-        v.to_string()
+    let shown: String = v
+        .chars()
+        .take(n)
+        .map(|c| {
+            if c.is_control()
+                || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+            {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect();
+    let total = v.chars().count();
+    if total <= n {
+        shown
     } else {
-        format!(
-            "{}… ({} chars)",
-            v.chars().take(n).collect::<String>(),
-            v.chars().count()
-        )
+        format!("{shown}… ({total} chars)")
     }
 }
 
@@ -2137,7 +2172,10 @@ pub async fn run(h: &Harness) -> anyhow::Result<Section> {
              that are no JSON, 1 MB READMEs) and {} damaged actors, served by the emulator; \
              every tool runs on it, then the tools that keep trend state run over corrupted \
              SNAPSHOTs (CLI and platform), which they must pass over with a warning. `cargo \
-             fuzz` rows are the last `scripts/fuzz.sh` campaign (`fuzz/last-run.json`).",
+             fuzz` rows are the last `scripts/fuzz.sh` campaign (`fuzz/last-run.json`). In the \
+             schema-engine and payload rows, *Rejected* counts what was refused cleanly (no \
+             JSON, nothing usable), *Accepted* what was read, and *Unclear errors* a broken \
+             promise (a self-diff with findings, invalid JSON without a finding).",
             n(u64::from(input_cases)),
             n(planted.runs),
             n(planted.unreadable_runs),
