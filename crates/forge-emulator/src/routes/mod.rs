@@ -120,7 +120,11 @@ pub(crate) fn router(app: App) -> Router {
 async fn audit(State(app): State<App>, mut req: Request, next: Next) -> Response {
     // The events websocket is the platform talking to a run, not the API (and its path holds
     // the run's key): no audit entry, no latency, no faults.
-    if req.uri().path().starts_with(crate::events::EVENTS_PATH_PREFIX) {
+    if req
+        .uri()
+        .path()
+        .starts_with(crate::events::EVENTS_PATH_PREFIX)
+    {
         return next.run(req).await;
     }
     let method = req.method().to_string();
