@@ -10,12 +10,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_apifyforge-e2e");
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_breaks_no_promise_at_fast_scale() {
     let dir = tempfile::tempdir().unwrap();
-    let harness = Harness {
-        actor_command: vec![BIN.into(), "actor".into()],
-        cli_command: vec![BIN.into()],
-        scale: Scale::Fast,
-        work_dir: dir.path().to_path_buf(),
-    };
+    let harness = Harness::new(BIN, Scale::Fast, dir.path().to_path_buf());
     let section = bad_input::run(&harness).await.expect("the area runs");
     for row in &section.rows {
         eprintln!("{}", row.join(" | "));

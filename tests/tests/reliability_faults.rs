@@ -9,12 +9,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_apifyforge-e2e");
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_tool_survives_transient_faults_and_stops_cleanly_on_permanent_ones() {
     let dir = tempfile::tempdir().expect("a scratch directory");
-    let harness = Harness {
-        actor_command: vec![BIN.into(), "actor".into()],
-        cli_command: vec![BIN.into()],
-        scale: Scale::Fast,
-        work_dir: dir.path().to_path_buf(),
-    };
+    let harness = Harness::new(BIN, Scale::Fast, dir.path().to_path_buf());
     let section = faults::run(&harness).await.expect("the scenarios run");
     for (label, value) in &section.headline {
         println!("{label}: {value}");

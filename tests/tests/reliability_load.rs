@@ -8,12 +8,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_apifyforge-e2e");
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fleet_under_full_concurrency_completes_without_a_429() {
     let dir = tempfile::tempdir().expect("a scratch directory");
-    let harness = Harness {
-        actor_command: vec![BIN.into(), "actor".into()],
-        cli_command: vec![BIN.into()],
-        scale: Scale::Fast,
-        work_dir: dir.path().to_path_buf(),
-    };
+    let harness = Harness::new(BIN, Scale::Fast, dir.path().to_path_buf());
     let section = load::run(&harness).await.expect("the scenarios run");
     for (k, v) in &section.headline {
         println!("{k}: {v}");

@@ -12,12 +12,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_apifyforge-e2e");
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrations_aborts_and_charge_caps_break_no_promise_at_fast_scale() {
     let dir = tempfile::tempdir().unwrap();
-    let harness = Harness {
-        actor_command: vec![BIN.into(), "actor".into()],
-        cli_command: vec![BIN.into()],
-        scale: Scale::Fast,
-        work_dir: dir.path().to_path_buf(),
-    };
+    let harness = Harness::new(BIN, Scale::Fast, dir.path().to_path_buf());
     let started = std::time::Instant::now();
     let section = migration::run(&harness).await.expect("the area runs");
     eprintln!("{}", section.headers.join(" | "));
@@ -64,12 +59,7 @@ async fn migrations_aborts_and_charge_caps_break_no_promise_at_fast_scale() {
 #[ignore]
 async fn migrations_aborts_and_charge_caps_break_no_promise_at_full_scale() {
     let dir = tempfile::tempdir().unwrap();
-    let harness = Harness {
-        actor_command: vec![BIN.into(), "actor".into()],
-        cli_command: vec![BIN.into()],
-        scale: Scale::Full,
-        work_dir: dir.path().to_path_buf(),
-    };
+    let harness = Harness::new(BIN, Scale::Full, dir.path().to_path_buf());
     let section = migration::run(&harness).await.expect("the area runs");
     for row in &section.rows {
         eprintln!("{}", row.join(" | "));

@@ -8,12 +8,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_apifyforge-e2e");
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_token_leaks_least_privilege_holds_and_redirections_are_refused() {
     let dir = tempfile::tempdir().expect("a scratch directory");
-    let harness = Harness {
-        actor_command: vec![BIN.into(), "actor".into()],
-        cli_command: vec![BIN.into()],
-        scale: Scale::Fast,
-        work_dir: dir.path().to_path_buf(),
-    };
+    let harness = Harness::new(BIN, Scale::Fast, dir.path().to_path_buf());
     let section = security::run(&harness).await.expect("the scenarios run");
     let figures: Vec<String> = section
         .headline

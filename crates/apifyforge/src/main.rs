@@ -493,12 +493,7 @@ async fn reliability(fast: bool, out: &std::path::Path, only: &[String]) -> anyh
         std::env::temp_dir().join(format!("apifyforge-reliability-{}", std::process::id()));
     std::fs::create_dir_all(&work_dir)
         .with_context(|| format!("creating {}", work_dir.display()))?;
-    let harness = Harness {
-        actor_command: self_command()?,
-        cli_command: vec![exe.display().to_string()],
-        scale,
-        work_dir: work_dir.clone(),
-    };
+    let harness = Harness::new(&exe.display().to_string(), scale, work_dir.clone());
     let report = reliability::run_all(&harness, only).await;
     let _ = std::fs::remove_dir_all(&work_dir);
     let generated = Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();

@@ -1992,15 +1992,7 @@ fn fuzz_figures() -> Option<Value> {
 // ------------------------------------------------------------------------------------------
 
 fn n(x: u64) -> String {
-    let s = x.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    crate::ui::thousands(x)
 }
 
 pub async fn run(h: &Harness) -> anyhow::Result<Section> {

@@ -11,6 +11,7 @@
 
 use super::{Harness, Scale, Section};
 use crate::demo::{platform_config, scoped_token, tool_actor_id, with_tools};
+use crate::ui::thousands;
 use anyhow::{anyhow, Context as _};
 use chrono::{DateTime, TimeZone, Utc};
 use forge_emulator::synth::{generate, SynthConfig};
@@ -493,18 +494,6 @@ async fn run_all(jobs: Vec<Job>) -> anyhow::Result<Vec<anyhow::Result<Outcome>>>
         out.push(handle.await.context("a fault scenario panicked")?);
     }
     Ok(out)
-}
-
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn percent(rate: f64) -> String {

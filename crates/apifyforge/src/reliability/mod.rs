@@ -33,6 +33,19 @@ pub struct Harness {
     pub work_dir: PathBuf,
 }
 
+impl Harness {
+    /// The harness of the `apifyforge` binary at `exe` (this process's own, or the test
+    /// package's build of it).
+    pub fn new(exe: &str, scale: Scale, work_dir: PathBuf) -> Harness {
+        Harness {
+            actor_command: vec![exe.to_owned(), "actor".into()],
+            cli_command: vec![exe.to_owned()],
+            scale,
+            work_dir,
+        }
+    }
+}
+
 /// A table of figures with a short explanation, as one part of the report.
 #[derive(Debug, Clone, Default)]
 pub struct Section {

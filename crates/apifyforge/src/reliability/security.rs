@@ -1463,15 +1463,7 @@ pub(crate) fn markdown_table(headers: &[&str], rows: &[Vec<String>]) -> String {
 
 /// `1234567` as `1,234,567`.
 pub(crate) fn thousands(n: usize) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    crate::ui::thousands(n as u64)
 }
 
 pub async fn run(h: &Harness) -> anyhow::Result<Section> {
