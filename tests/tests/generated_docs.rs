@@ -62,3 +62,24 @@ fn rule_tables_in_the_docs_are_current() {
         "the engine covers the method table: {catalog_size} rules"
     );
 }
+
+/// `docs/reliability.md` is the output of `apifyforge reliability` (too long to rerun here; the
+/// fast subset of every area runs in `reliability_*.rs`): it must be the full scale, cover
+/// every area, and report no broken promise.
+#[test]
+fn the_reliability_document_is_a_full_run_with_no_broken_promise() {
+    let path = forge_tests::workspace_root().join("docs/reliability.md");
+    let md = std::fs::read_to_string(&path).expect("docs/reliability.md exists");
+    assert!(md.contains("scale: full"), "not a full run: regenerate it");
+    assert!(
+        md.contains("every promise held (0 failures)"),
+        "docs/reliability.md reports broken promises"
+    );
+    for title in ["Faults", "Migration", "Bad input", "Security", "Load"] {
+        assert!(
+            md.lines()
+                .any(|l| l.starts_with("## ") && l[3..].starts_with(title)),
+            "no section {title} in docs/reliability.md"
+        );
+    }
+}
