@@ -77,14 +77,7 @@ pub async fn cli_run_tool(
         .expect("apifyforge starts")
 }
 
-/// OUTPUT without what legitimately differs between two runs: the time and run metadata.
-pub fn comparable(mut output: Value) -> Value {
-    if let Some(o) = output.as_object_mut() {
-        o.remove("generatedAt");
-        o.remove("meta");
-    }
-    output
-}
+pub use apifyforge::reliability::comparable;
 
 pub fn read_json(path: &Path) -> Value {
     serde_json::from_slice(
@@ -95,22 +88,7 @@ pub fn read_json(path: &Path) -> Value {
 
 /// Every file under `dir`, recursively, as text.
 pub fn all_files_text(dir: &Path) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = entry.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push((
-                    p.display().to_string(),
-                    String::from_utf8_lossy(&std::fs::read(&p).unwrap_or_default()).into(),
-                ));
-            }
-        }
-    }
-    out
+    apifyforge::reliability::files_text(dir)
 }
 
 /// The workspace root, for the contract schemas kept in the repo.

@@ -307,14 +307,9 @@ async fn execute_on(emulator: &Emulator, fleet: &Fleet, case: &Case) -> anyhow::
     })
 }
 
-/// OUTPUT without what legitimately differs between two runs: the time and run metadata.
+/// OUTPUT without the time and run metadata; a missing OUTPUT compares as null.
 fn comparable(output: &Option<Value>) -> Value {
-    let mut output = output.clone().unwrap_or(Value::Null);
-    if let Some(o) = output.as_object_mut() {
-        o.remove("generatedAt");
-        o.remove("meta");
-    }
-    output
+    super::comparable(output.clone().unwrap_or(Value::Null))
 }
 
 /// The JSON pointers of every place `a` and `b` differ, in document order: a leaf that

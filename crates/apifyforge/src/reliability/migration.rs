@@ -15,6 +15,7 @@
 //! `<run>` before outputs are compared, and the run's start (the `now` of a tool without
 //! `asOf`, which a migration keeps) by `<run start>`.
 
+use super::comparable;
 use super::{Harness, Scale, Section};
 use crate::demo::{pay_per_event, platform_config, scoped_token, with_tools, PUBLISHER};
 use anyhow::{anyhow, Context as _};
@@ -898,15 +899,6 @@ fn read_outcome(
             .count(),
         disrupted,
     })
-}
-
-/// OUTPUT without what differs between two runs over the same evidence by design.
-fn comparable(mut output: Value) -> Value {
-    if let Some(o) = output.as_object_mut() {
-        o.remove("generatedAt");
-        o.remove("meta");
-    }
-    output
 }
 
 /// `value` with every key of `ids` inside a string replaced by its value.

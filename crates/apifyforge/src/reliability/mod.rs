@@ -74,6 +74,37 @@ impl Report {
     }
 }
 
+/// OUTPUT without what differs between two runs over the same evidence by design: the time
+/// (`generatedAt`) and the run metadata (`meta`).
+pub fn comparable(mut output: serde_json::Value) -> serde_json::Value {
+    if let Some(o) = output.as_object_mut() {
+        o.remove("generatedAt");
+        o.remove("meta");
+    }
+    output
+}
+
+/// Every file under `dir`, recursively, as (path, text); unreadable bytes become U+FFFD.
+pub fn files_text(dir: &std::path::Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let bytes = std::fs::read(&p).unwrap_or_default();
+                out.push((
+                    p.display().to_string(),
+                    String::from_utf8_lossy(&bytes).into_owned(),
+                ));
+            }
+        }
+    }
+    out
+}
+
 /// The areas in the order the document shows them; `name` is what `--only` takes.
 pub const AREAS: [&str; 5] = ["faults", "migration", "bad-input", "security", "load"];
 

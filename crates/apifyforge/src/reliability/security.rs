@@ -218,18 +218,8 @@ impl Scan {
 
     /// Every file under `dir`, as text.
     pub fn files(&mut self, secrets: &Secrets, place: Place, dir: &Path) {
-        let mut stack = vec![dir.to_path_buf()];
-        while let Some(d) = stack.pop() {
-            for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-                let p = entry.path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else {
-                    let text =
-                        String::from_utf8_lossy(&std::fs::read(&p).unwrap_or_default()).to_string();
-                    self.text(secrets, place, &p.display().to_string(), &text);
-                }
-            }
+        for (path, text) in super::files_text(dir) {
+            self.text(secrets, place, &path, &text);
         }
     }
 
